@@ -1,0 +1,205 @@
+//! How the engine is reached over HTTP: the SPARQL 1.1 Protocol, updates behind a token,
+//! the Graph Store Protocol, the graph list, named queries, health and a query page.
+//!
+//! Handlers parse the request, make one `Engine` call on a blocking thread, and render.
+
+mod dto;
+mod graph_store;
+mod page;
+mod sparql;
+
+use crate::engine::Engine;
+use crate::error::Error;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone, Default)]
+pub struct ApiConfig {
+    /// The bearer token that unlocks `POST /update`; without one, updates are refused.
+    pub token: Option<String>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    engine: Arc<Engine>,
+    token: Option<Arc<str>>,
+}
+
+/// Largest request body accepted (a SPARQL update with inline data).
+const MAX_BODY_BYTES: usize = 64 << 20;
+
+/// The whole HTTP API over `engine`.
+pub fn router(engine: Arc<Engine>, config: ApiConfig) -> Router {
+    let state = AppState {
+        engine,
+        token: config.token.map(Arc::from),
+    };
+    Router::new()
+        .route("/", get(page::index))
+        .route("/health", get(health))
+        .route("/sparql", get(sparql::query_get).post(sparql::query_post))
+        .route("/update", axum::routing::post(sparql::update))
+        .route("/graphs", get(graphs))
+        .route(
+            "/store",
+            get(graph_store::get).put(graph_store::put).delete(graph_store::delete),
+        )
+        .route("/queries", get(named_queries))
+        .route("/queries/{name}", get(sparql::named_query))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT]),
+        )
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves `router` on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.
+pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs `work` on the blocking pool (store calls block on RocksDB and on query evaluation).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// An error on its way to becoming a JSON response.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let (status, kind) = match &error {
+            Error::QuerySyntax(_) => (StatusCode::BAD_REQUEST, "query-syntax"),
+            Error::Syntax { .. } => (StatusCode::BAD_REQUEST, "rdf-syntax"),
+            Error::BadInput(_) | Error::Read { .. } => (StatusCode::BAD_REQUEST, "bad-request"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
+            Error::QueryTimeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "query-timeout"),
+            Error::ResultTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "result-too-large"),
+            Error::QueryEvaluation(_) => (StatusCode::INTERNAL_SERVER_ERROR, "query-evaluation"),
+            Error::UpdateEvaluation(_) => (StatusCode::BAD_REQUEST, "update-evaluation"),
+            Error::Storage(_) | Error::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
+        };
+        Self::new(status, kind, error_chain(&error))
+    }
+}
+
+/// The error and its causes, joined as one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = c.source();
+    }
+    message
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(kind = self.kind, "{}", self.message);
+        }
+        let mut response = (
+            self.status,
+            Json(dto::ErrorBody {
+                error: self.kind,
+                message: self.message,
+            }),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"twinpath\""),
+            );
+        }
+        response
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Json<dto::Health> {
+    let limits = state.engine.limits();
+    Json(dto::Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        updates_enabled: state.token.is_some(),
+        query_timeout_seconds: limits.timeout.as_secs_f64(),
+        max_results: limits.max_results,
+    })
+}
+
+async fn graphs(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let engine = state.engine.clone();
+    Ok(Json(blocking(move || engine.graphs()).await?).into_response())
+}
+
+async fn named_queries(State(state): State<AppState>) -> Json<Vec<crate::queries::NamedQuery>> {
+    Json(state.engine.named_queries())
+}

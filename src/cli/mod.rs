@@ -1,0 +1,342 @@
+//! What the `twinpath` command offers: clap arguments, one `Engine` call per command,
+//! output rendered for a terminal or a script.
+
+mod render;
+
+use crate::engine::{Engine, LoadSummary};
+use crate::store::{Dataset, LoadOptions, Progress, QueryLimits, RdfFormatChoice, ResultFormat};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use oxigraph::model::NamedNode;
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// twinpath: a knowledge graph and pathway reasoning engine for virtual human twins.
+///
+/// One RDF store holds curated biology (pathways, drugs, ontologies) and patient twins;
+/// everything is reachable through SPARQL, this command line and an HTTP API.
+#[derive(Debug, Parser)]
+#[command(name = "twinpath", version, propagate_version = true, max_term_width = 100)]
+pub struct Args {
+    /// The data directory of the store (RocksDB); created when missing.
+    #[arg(long, global = true, env = "TWINPATH_DATA", default_value = "twinpath-data", value_name = "DIR")]
+    data: PathBuf,
+
+    /// Longest a query may run before it is cancelled, in seconds.
+    #[arg(long, global = true, default_value_t = 30.0, value_name = "SECONDS")]
+    query_timeout: f64,
+
+    /// Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) a query may return.
+    #[arg(long, global = true, default_value_t = 1_000_000, value_name = "N")]
+    max_results: usize,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the SPARQL endpoint, the API and the query page.
+    ///
+    /// On the first start with an empty data directory, the bundled ontologies and pathways
+    /// are loaded first. Stops cleanly on Ctrl-C or SIGTERM, finishing requests in flight.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
+        bind: SocketAddr,
+        /// Bearer token that unlocks POST /update; without it, updates are refused (403).
+        #[arg(long, env = "TWINPATH_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+        token: Option<String>,
+    },
+    /// Load the bundled ontologies and pathways into the data directory (what `serve` does
+    /// on first start); loading them again replaces the earlier versions.
+    Init,
+    /// Load RDF files or folders (recursively) into the store, one named graph per file.
+    ///
+    /// Syntaxes: Turtle (.ttl), N-Triples (.nt), N-Quads (.nq), TriG (.trig), RDF/XML (.rdf,
+    /// .owl) and JSON-LD (.jsonld), from the extension or --format. Each file goes to the graph
+    /// https://twinpath.org/graph/<file name without extension> unless --graph is given;
+    /// loading a file again replaces its graph. Each load is atomic and recorded in the
+    /// catalog; when several files are given, all are checked first and a syntax error in any
+    /// loads none.
+    Load {
+        /// The graph to load into (one file only).
+        #[arg(long, value_name = "IRI")]
+        graph: Option<String>,
+        /// The syntax, when the extension does not tell it.
+        #[arg(long, value_enum)]
+        format: Option<RdfFormatChoice>,
+        /// Base IRI for relative IRIs (default: the file's file:// IRI).
+        #[arg(long, value_name = "IRI")]
+        base: Option<String>,
+        /// Files and folders to load.
+        #[arg(required = true, value_name = "FILE_OR_FOLDER")]
+        paths: Vec<PathBuf>,
+    },
+    /// Run a SPARQL query: given inline, from a file, or by name from the bundled queries/.
+    ///
+    /// Without GRAPH or FROM, the default graph is the union of all graphs.
+    Query {
+        /// The query text.
+        #[arg(conflicts_with_all = ["file", "named"], required_unless_present_any = ["file", "named"])]
+        query: Option<String>,
+        /// Read the query from a file.
+        #[arg(long, short, value_name = "FILE", conflicts_with = "named")]
+        file: Option<PathBuf>,
+        /// Run a named query from queries/ (see `twinpath queries`).
+        #[arg(long, short, value_name = "NAME")]
+        named: Option<String>,
+        /// A named query's parameter, as NAME=VALUE (repeatable); `<IRI>` or http(s):// values bind IRIs.
+        #[arg(long = "param", short, value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// Output: table (for people), json, csv, tsv, xml for SELECT/ASK; turtle, ntriples,
+        /// rdfxml, jsonld for CONSTRUCT/DESCRIBE.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// A graph to use as the default graph (SPARQL protocol default-graph-uri; repeatable).
+        #[arg(long = "default-graph", value_name = "IRI")]
+        default_graphs: Vec<String>,
+        /// A graph GRAPH patterns may see (SPARQL protocol named-graph-uri; repeatable).
+        #[arg(long = "named-graph", value_name = "IRI")]
+        named_graphs: Vec<String>,
+    },
+    /// List the named graphs with their triple counts and the load that wrote each.
+    Graphs {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// List the named queries bundled in queries/ with their parameters.
+    Queries {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Check that RDF files parse, without loading them (syntax only for now).
+    Validate {
+        /// The syntax, when the extension does not tell it.
+        #[arg(long, value_enum)]
+        format: Option<RdfFormatChoice>,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
+    Ok((name.trim().trim_start_matches('?').to_owned(), value.to_owned()))
+}
+
+fn iri(text: &str) -> anyhow::Result<NamedNode> {
+    NamedNode::new(text).map_err(|e| crate::Error::BadInput(format!("{text:?} is not an IRI: {e}")).into())
+}
+
+/// Parses the process arguments, runs the command and turns errors into exit codes:
+/// 0 success, 1 the work failed, 2 bad usage or bad input.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(error) => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {error}");
+            for cause in error.chain().skip(1) {
+                let _ = writeln!(stderr, "  caused by: {cause}");
+            }
+            let bad_input = error
+                .chain()
+                .find_map(|e| e.downcast_ref::<crate::Error>())
+                .is_some_and(crate::Error::is_bad_input);
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}
+
+/// Runs one command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !(args.query_timeout > 0.0 && args.query_timeout.is_finite()) {
+        bail!(crate::Error::BadInput("--query-timeout must be a positive number of seconds".into()));
+    }
+    let limits = QueryLimits {
+        timeout: Duration::from_secs_f64(args.query_timeout),
+        max_results: args.max_results,
+    };
+    let open = || {
+        Engine::open(&args.data, limits)
+            .with_context(|| format!("cannot open the store in {}", args.data.display()))
+    };
+    let mut out = std::io::stdout().lock();
+    match args.command {
+        Command::Serve { bind, token } => {
+            init_tracing();
+            let engine = open()?;
+            if let Some(summary) = engine.load_bundled_if_new(&TerminalProgress::default())? {
+                eprintln!("first start: loaded the bundled content into {}", args.data.display());
+                render::load_summary(&mut std::io::stderr(), &summary)?;
+            }
+            if token.is_none() {
+                tracing::info!("no --token given: POST /update is disabled");
+            }
+            let router = crate::api::router(Arc::new(engine), crate::api::ApiConfig { token });
+            tokio::runtime::Runtime::new()?.block_on(crate::api::serve(router, bind))?;
+        }
+        Command::Init => {
+            let engine = open()?;
+            let summary = engine.load_bundled(&TerminalProgress::default())?;
+            render::load_summary(&mut out, &summary)?;
+        }
+        Command::Load {
+            graph,
+            format,
+            base,
+            paths,
+        } => {
+            let engine = open()?;
+            let options = LoadOptions {
+                format,
+                graph: graph.as_deref().map(iri).transpose()?,
+                base_iri: base,
+            };
+            let summary: LoadSummary = engine.load_paths(&paths, &options, &TerminalProgress::default())?;
+            render::load_summary(&mut out, &summary)?;
+        }
+        Command::Query {
+            query,
+            file,
+            named,
+            params,
+            format,
+            default_graphs,
+            named_graphs,
+        } => {
+            let engine = open()?;
+            let answer = if let Some(name) = named {
+                if !default_graphs.is_empty() || !named_graphs.is_empty() {
+                    bail!(crate::Error::BadInput("--default-graph and --named-graph apply to inline queries only".into()));
+                }
+                engine.run_named_query(&name, &params)?
+            } else {
+                if !params.is_empty() {
+                    bail!(crate::Error::BadInput("--param applies to named queries only (--named NAME)".into()));
+                }
+                let text = match (query, file) {
+                    (Some(q), _) => q,
+                    (None, Some(file)) => read_text(&file)?,
+                    (None, None) => bail!(crate::Error::BadInput("give a query, --file or --named".into())),
+                };
+                let dataset = Dataset {
+                    default_graphs: default_graphs.iter().map(|g| iri(g)).collect::<anyhow::Result<_>>()?,
+                    named_graphs: named_graphs.iter().map(|g| iri(g)).collect::<anyhow::Result<_>>()?,
+                };
+                engine.query(&text, &dataset)?
+            };
+            if format == "table" {
+                render::answer_table(&mut out, &answer)?;
+            } else {
+                let chosen = ResultFormat::for_answer(&format, &answer).ok_or_else(|| {
+                    crate::Error::BadInput(format!(
+                        "--format {format} cannot hold this answer; use table, json, csv, tsv or xml for SELECT/ASK and turtle, ntriples, rdfxml or jsonld for CONSTRUCT/DESCRIBE"
+                    ))
+                })?;
+                answer.write(chosen, &mut out)?;
+                if !answer.is_graph() && matches!(format.as_str(), "json" | "xml") {
+                    writeln!(out)?;
+                }
+            }
+        }
+        Command::Graphs { format } => {
+            let graphs = open()?.graphs()?;
+            match format {
+                ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&graphs)?)?,
+                ListFormat::Table => render::graphs_table(&mut out, &graphs)?,
+            }
+        }
+        Command::Queries { format } => {
+            let queries = crate::queries::all();
+            match format {
+                ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&queries)?)?,
+                ListFormat::Table => render::queries_table(&mut out, &queries)?,
+            }
+        }
+        Command::Validate { format, files } => {
+            let engine = Engine::in_memory(limits)?;
+            let options = LoadOptions {
+                format,
+                ..LoadOptions::default()
+            };
+            for (file, count) in engine.validate(&files, &options)? {
+                writeln!(out, "{}: ok ({count} statements)", file.display())?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|source| {
+        crate::Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("twinpath=info,tower_http=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A progress bar on stderr while a file loads (hidden when stderr is not a terminal).
+#[derive(Default)]
+struct TerminalProgress {
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl Progress for TerminalProgress {
+    fn start(&self, label: &Path, total_bytes: Option<u64>) {
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(total_bytes.unwrap_or(0));
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(label.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        if let Ok(mut slot) = self.bar.lock() {
+            *slot = Some(bar);
+        }
+    }
+
+    fn advance(&self, bytes_read: u64) {
+        if let Ok(slot) = self.bar.lock() {
+            if let Some(bar) = slot.as_ref() {
+                bar.set_position(bytes_read);
+            }
+        }
+    }
+
+    fn finish(&self, _triples: u64) {
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}

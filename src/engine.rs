@@ -1,0 +1,247 @@
+//! What can twinpath do? The one API that the command line and the HTTP server call.
+//!
+//! `Engine` owns the store; every capability is a method here, so the CLI and the API stay
+//! thin (parse, one call, render) and behave the same.
+
+use crate::error::{Error, Result};
+use crate::queries::{self, NamedQuery};
+use crate::store::{
+    check_syntax, Dataset, GraphInfo, LoadOptions, LoadReport, LoadSource, Progress, QueryAnswer,
+    QueryLimits, RdfFormatChoice, Store,
+};
+use oxigraph::model::{NamedNode, Term, Variable};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+
+/// The bundled files under `prefix` (`"ontologies/"`, `"pathways/"`, `"queries/"`), in path order.
+pub(crate) fn bundled_files(prefix: &'static str) -> impl Iterator<Item = (&'static str, &'static [u8])> {
+    bundled::BUNDLED
+        .iter()
+        .copied()
+        .filter(move |(path, _)| path.starts_with(prefix))
+}
+
+/// The engine: a store plus the limits its queries run under.
+pub struct Engine {
+    store: Store,
+    limits: QueryLimits,
+}
+
+/// What a load of several files and folders did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LoadSummary {
+    pub loaded: Vec<LoadReport>,
+    /// Files found in folders that are not RDF (by extension), left alone.
+    pub skipped: Vec<PathBuf>,
+}
+
+impl LoadSummary {
+    pub fn triples(&self) -> u64 {
+        self.loaded.iter().map(|r| r.triples).sum()
+    }
+}
+
+impl Engine {
+    /// Opens the store in `dir` (created when missing).
+    pub fn open(dir: &Path, limits: QueryLimits) -> Result<Self> {
+        Ok(Self {
+            store: Store::open(dir)?,
+            limits,
+        })
+    }
+
+    /// An engine on an in-memory store.
+    pub fn in_memory(limits: QueryLimits) -> Result<Self> {
+        Ok(Self {
+            store: Store::in_memory()?,
+            limits,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn limits(&self) -> QueryLimits {
+        self.limits
+    }
+
+    /// Loads the ontologies and pathways bundled with this version, replacing earlier versions of them.
+    pub fn load_bundled(&self, progress: &dyn Progress) -> Result<LoadSummary> {
+        let files: Vec<_> = bundled_files("ontologies/").chain(bundled_files("pathways/")).collect();
+        let mut summary = LoadSummary::default();
+        for (path, bytes) in files {
+            let label = format!("bundled:{path}");
+            if RdfFormatChoice::from_path(Path::new(path)).is_none() {
+                summary.skipped.push(PathBuf::from(label));
+                continue;
+            }
+            let source = LoadSource::Bytes { name: &label, bytes };
+            summary
+                .loaded
+                .push(self.store.load(&source, &LoadOptions::default(), progress)?);
+        }
+        Ok(summary)
+    }
+
+    /// Loads the bundled content when nothing was ever loaded into this store (the first start).
+    pub fn load_bundled_if_new(&self, progress: &dyn Progress) -> Result<Option<LoadSummary>> {
+        if self.store.never_loaded()? {
+            Ok(Some(self.load_bundled(progress)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Loads files and folders (recursively). With more than one file, every file is parsed
+    /// first, so a syntax error anywhere loads nothing; then each file is loaded atomically
+    /// into its own graph.
+    pub fn load_paths(
+        &self,
+        paths: &[PathBuf],
+        options: &LoadOptions,
+        progress: &dyn Progress,
+    ) -> Result<LoadSummary> {
+        let mut summary = LoadSummary::default();
+        let mut files = Vec::new();
+        for path in paths {
+            let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            if meta.is_dir() {
+                collect_rdf_files(path, options, &mut files, &mut summary.skipped)?;
+            } else {
+                files.push(path.clone());
+            }
+        }
+        if files.is_empty() {
+            return Err(Error::BadInput(format!(
+                "no RDF files to load in {}",
+                paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        if files.len() > 1 && options.graph.is_some() {
+            return Err(Error::BadInput(
+                "--graph names one graph, but several files were given; load them one by one".into(),
+            ));
+        }
+        // Two files may not write the same graph in one load: the second would silently replace the first.
+        let mut owners = BTreeMap::<NamedNode, &Path>::new();
+        for file in &files {
+            let graph = match &options.graph {
+                Some(g) => g.clone(),
+                None => crate::store::default_graph_for(file)?,
+            };
+            if let Some(other) = owners.insert(graph.clone(), file) {
+                return Err(Error::BadInput(format!(
+                    "{} and {} would both load into <{}>; load them separately or rename one",
+                    other.display(),
+                    file.display(),
+                    graph.as_str()
+                )));
+            }
+        }
+        if files.len() > 1 {
+            for file in &files {
+                check_syntax(&LoadSource::File(file), options)?;
+            }
+        }
+        for file in &files {
+            summary
+                .loaded
+                .push(self.store.load(&LoadSource::File(file), options, progress)?);
+        }
+        Ok(summary)
+    }
+
+    /// Loads RDF held in memory (an HTTP upload) under `name`.
+    pub fn load_bytes(&self, name: &str, bytes: &[u8], options: &LoadOptions) -> Result<LoadReport> {
+        self.store
+            .load(&LoadSource::Bytes { name, bytes }, options, &crate::store::NoProgress)
+    }
+
+    /// Checks the syntax of files without loading them; returns each file's statement count.
+    pub fn validate(&self, paths: &[PathBuf], options: &LoadOptions) -> Result<Vec<(PathBuf, u64)>> {
+        paths
+            .iter()
+            .map(|p| Ok((p.clone(), check_syntax(&LoadSource::File(p), options)?.0)))
+            .collect()
+    }
+
+    /// Runs a SPARQL query over `dataset` under the engine's limits.
+    pub fn query(&self, query: &str, dataset: &Dataset) -> Result<QueryAnswer> {
+        self.store.query(query, dataset, &[], self.limits)
+    }
+
+    /// The named queries shipped in `queries/`.
+    pub fn named_queries(&self) -> Vec<NamedQuery> {
+        queries::all()
+    }
+
+    /// Runs the named query `name` with parameter values `params` (`name=value` pairs).
+    pub fn run_named_query(&self, name: &str, params: &[(String, String)]) -> Result<QueryAnswer> {
+        let query = queries::get(name)?;
+        let bindings: Vec<(Variable, Term)> = query.bindings(params)?;
+        self.store.query(&query.text, &Dataset::default(), &bindings, self.limits)
+    }
+
+    /// Applies a SPARQL Update atomically.
+    pub fn update(&self, update: &str) -> Result<()> {
+        self.store.update(update)
+    }
+
+    /// Removes a named graph; false when there was none.
+    pub fn drop_graph(&self, graph: &NamedNode) -> Result<bool> {
+        self.store.drop_graph(graph)
+    }
+
+    /// The triples of one named graph, under the query limits; `None` when the graph does not exist.
+    pub fn graph_content(&self, graph: &NamedNode) -> Result<Option<QueryAnswer>> {
+        if !self.store.named_graphs()?.iter().any(|g| matches!(g, oxigraph::model::NamedOrBlankNode::NamedNode(n) if n == graph)) {
+            return Ok(None);
+        }
+        let query = format!("CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{}> {{ ?s ?p ?o }} }}", graph.as_str());
+        Ok(Some(self.query(&query, &Dataset::default())?))
+    }
+
+    /// Every named graph with its size and the load that last wrote it.
+    pub fn graphs(&self) -> Result<Vec<GraphInfo>> {
+        self.store.graphs()
+    }
+}
+
+fn collect_rdf_files(
+    dir: &Path,
+    options: &LoadOptions,
+    files: &mut Vec<PathBuf>,
+    skipped: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let read_error = |source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(read_error)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(read_error)?;
+    entries.sort();
+    for path in entries {
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
+            continue;
+        }
+        if path.is_dir() {
+            collect_rdf_files(&path, options, files, skipped)?;
+        } else if options.format.is_some() || RdfFormatChoice::from_path(&path).is_some() {
+            files.push(path);
+        } else {
+            skipped.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,440 @@
+//! How a file becomes a named graph: atomically, streamed, recorded in the catalog.
+//!
+//! Two ways to write, chosen per load, both all-or-nothing:
+//! - into graphs that do not exist yet, the oxigraph bulk loader writes sorted files and
+//!   ingests them (data and catalog record together) in one atomic step at the end;
+//! - over graphs that exist, one transaction removes the old graphs, inserts the new triples
+//!   and the catalog record, and commits; readers see the old graph until the commit.
+//!
+//! A syntax error anywhere in the file abandons the load before anything is written.
+
+use super::catalog::{self, LoadRecord};
+use super::Store;
+use crate::error::{Error, Position, Result};
+use crate::vocab;
+use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfParseError, RdfParser};
+use oxigraph::model::{GraphName, NamedNode};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The RDF syntaxes a load accepts, by the names the CLI and HTTP API use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RdfFormatChoice {
+    Turtle,
+    Ntriples,
+    Nquads,
+    Trig,
+    Rdfxml,
+    Jsonld,
+}
+
+impl RdfFormatChoice {
+    pub fn rdf_format(self) -> RdfFormat {
+        match self {
+            Self::Turtle => RdfFormat::Turtle,
+            Self::Ntriples => RdfFormat::NTriples,
+            Self::Nquads => RdfFormat::NQuads,
+            Self::Trig => RdfFormat::TriG,
+            Self::Rdfxml => RdfFormat::RdfXml,
+            Self::Jsonld => RdfFormat::JsonLd {
+                profile: JsonLdProfileSet::empty(),
+            },
+        }
+    }
+
+    /// The format a file name's extension stands for, if it is one of ours.
+    /// `.xml` and `.json` are left out on purpose: SBML and FHIR use them too.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "ttl" | "turtle" => Self::Turtle,
+            "nt" | "ntriples" => Self::Ntriples,
+            "nq" | "nquads" => Self::Nquads,
+            "trig" => Self::Trig,
+            "rdf" | "owl" | "rdfxml" => Self::Rdfxml,
+            "jsonld" => Self::Jsonld,
+            _ => return None,
+        })
+    }
+
+    /// The format named by a media type (for HTTP uploads).
+    pub fn from_media_type(media_type: &str) -> Option<Self> {
+        let format = RdfFormat::from_media_type(media_type)?;
+        [
+            Self::Turtle,
+            Self::Ntriples,
+            Self::Nquads,
+            Self::Trig,
+            Self::Rdfxml,
+            Self::Jsonld,
+        ]
+        .into_iter()
+        .find(|c| c.rdf_format().media_type() == format.media_type())
+    }
+}
+
+/// Where the bytes of a load come from.
+pub enum LoadSource<'a> {
+    /// A file on disk, read in a stream.
+    File(&'a Path),
+    /// Bytes already in memory (bundled content, an HTTP request body), with a name for
+    /// messages and the catalog.
+    Bytes { name: &'a str, bytes: &'a [u8] },
+}
+
+impl LoadSource<'_> {
+    /// The name used in error messages and recorded in the catalog.
+    pub fn label(&self) -> PathBuf {
+        match self {
+            LoadSource::File(path) => path.to_path_buf(),
+            LoadSource::Bytes { name, .. } => PathBuf::from(name),
+        }
+    }
+
+    fn size(&self) -> Option<u64> {
+        match self {
+            LoadSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            LoadSource::Bytes { bytes, .. } => Some(bytes.len() as u64),
+        }
+    }
+
+    fn open(&self) -> Result<Box<dyn Read + '_>> {
+        Ok(match self {
+            LoadSource::File(path) => Box::new(BufReader::with_capacity(
+                1 << 16,
+                std::fs::File::open(path).map_err(|source| Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
+            )),
+            LoadSource::Bytes { bytes, .. } => Box::new(*bytes),
+        })
+    }
+
+    /// The base IRI relative IRIs in the file resolve against.
+    fn base_iri(&self) -> Option<String> {
+        match self {
+            LoadSource::File(path) => {
+                let absolute = std::path::absolute(path).ok()?;
+                Some(format!("file://{}", percent_encode_path(&absolute.to_string_lossy())))
+            }
+            LoadSource::Bytes { name, .. } => Some(format!(
+                "https://twinpath.org/source/{}",
+                percent_encode_path(name)
+            )),
+        }
+    }
+}
+
+/// What the caller may choose about a load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The syntax; by default from the file's extension.
+    pub format: Option<RdfFormatChoice>,
+    /// The graph the file's triples go to; by default derived from the file name.
+    pub graph: Option<NamedNode>,
+    /// The base IRI for relative IRIs; by default the file's own `file://` IRI.
+    pub base_iri: Option<String>,
+}
+
+/// Hears how far a load has come (the CLI draws a progress bar from it).
+pub trait Progress: Sync {
+    fn start(&self, _label: &Path, _total_bytes: Option<u64>) {}
+    fn advance(&self, _bytes_read: u64) {}
+    fn finish(&self, _triples: u64) {}
+}
+
+/// A progress observer that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// How a load went.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoadReport {
+    pub source: String,
+    /// The graph the file's default-graph triples went to.
+    pub graph: String,
+    /// Every graph the load wrote (more than one only for N-Quads and TriG).
+    pub graphs: Vec<String>,
+    /// Statements read from the file.
+    pub triples: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    /// True when the load replaced graphs that existed before.
+    pub replaced: bool,
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+    /// The catalog's `tw:Load` IRI for this load.
+    pub record: String,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl LoadReport {
+    /// Triples per second.
+    pub fn rate(&self) -> f64 {
+        self.triples as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The graph a file goes to when the caller names none: `https://twinpath.org/graph/<file stem>`,
+/// so that loading the same file again, alone or in its folder, replaces the same graph.
+pub fn default_graph_for(label: &Path) -> Result<NamedNode> {
+    let stem = label
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Error::BadInput(format!(
+                "cannot derive a graph name from {}; pass --graph IRI",
+                label.display()
+            ))
+        })?;
+    NamedNode::new(format!("{}{}", vocab::GRAPH, percent_encode_path(stem)))
+        .map_err(|e| Error::BadInput(format!("graph IRI for {}: {e}", label.display())))
+}
+
+fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<RdfFormat> {
+    let label = source.label();
+    options
+        .format
+        .or_else(|| RdfFormatChoice::from_path(&label))
+        .map(RdfFormatChoice::rdf_format)
+        .ok_or_else(|| {
+            Error::BadInput(format!(
+                "{}: unknown RDF syntax; use one of the extensions .ttl .nt .nq .trig .rdf .owl .jsonld or pass --format",
+                label.display()
+            ))
+        })
+}
+
+fn parser(format: RdfFormat, base: Option<String>, graph: &NamedNode, label: &Path) -> Result<RdfParser> {
+    let mut parser = RdfParser::from_format(format)
+        // Blank nodes are scoped to their file: two loads must never share one.
+        .rename_blank_nodes()
+        .with_default_graph(GraphName::NamedNode(graph.clone()));
+    if let Some(base) = base {
+        parser = parser
+            .with_base_iri(base.clone())
+            .map_err(|e| Error::BadInput(format!("{}: base IRI {base}: {e}", label.display())))?;
+    }
+    Ok(parser)
+}
+
+fn parse_error(label: &Path, error: RdfParseError) -> Error {
+    match error {
+        RdfParseError::Io(source) => Error::Read {
+            path: label.to_path_buf(),
+            source,
+        },
+        RdfParseError::Syntax(e) => Error::Syntax {
+            file: label.to_path_buf(),
+            position: e.location().map(|r| Position {
+                line: r.start.line + 1,
+                column: r.start.column + 1,
+            }),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// A reader that hashes and counts what passes through it and reports progress.
+struct Metered<'a, R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+    reported: u64,
+    progress: &'a dyn Progress,
+}
+
+impl<'a, R: Read> Metered<'a, R> {
+    fn new(inner: R, progress: &'a dyn Progress) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+            reported: 0,
+            progress,
+        }
+    }
+
+    fn finish(self) -> (String, u64) {
+        self.progress.advance(self.bytes);
+        (format!("{:x}", self.hasher.finalize()), self.bytes)
+    }
+}
+
+impl<R: Read> Read for Metered<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        if self.bytes - self.reported >= 1 << 20 {
+            self.reported = self.bytes;
+            self.progress.advance(self.bytes);
+        }
+        Ok(n)
+    }
+}
+
+/// Parses a whole source without writing anything: the syntax check of `validate`, and the
+/// first pass of a multi-file load. Returns the number of statements and the named graphs
+/// the file writes into (besides `graph`).
+pub fn check_syntax(source: &LoadSource<'_>, options: &LoadOptions) -> Result<(u64, BTreeSet<NamedNode>)> {
+    let label = source.label();
+    let format = resolve_format(source, options)?;
+    let graph = match &options.graph {
+        Some(g) => g.clone(),
+        None => default_graph_for(&label)?,
+    };
+    let base = options.base_iri.clone().or_else(|| source.base_iri());
+    let mut graphs = BTreeSet::new();
+    let mut count = 0;
+    for quad in parser(format, base, &graph, &label)?.for_reader(source.open()?) {
+        let quad = quad.map_err(|e| parse_error(&label, e))?;
+        count += 1;
+        match quad.graph_name {
+            GraphName::NamedNode(g) => {
+                if g != graph {
+                    graphs.insert(g);
+                }
+            }
+            GraphName::BlankNode(_) => {
+                return Err(Error::BadInput(format!(
+                    "{}: a graph named by a blank node cannot be replaced on reload; name it with an IRI",
+                    label.display()
+                )))
+            }
+            GraphName::DefaultGraph => {}
+        }
+    }
+    Ok((count, graphs))
+}
+
+impl Store {
+    /// Loads one source into its named graph(s), replacing what an earlier load of the same
+    /// graph wrote. All or nothing; recorded in the catalog in the same atomic step.
+    pub fn load(
+        &self,
+        source: &LoadSource<'_>,
+        options: &LoadOptions,
+        progress: &dyn Progress,
+    ) -> Result<LoadReport> {
+        let started = Instant::now();
+        let started_at = time::OffsetDateTime::now_utc();
+        let label = source.label();
+        let format = resolve_format(source, options)?;
+        let graph = match &options.graph {
+            Some(g) => g.clone(),
+            None => default_graph_for(&label)?,
+        };
+        if graph.as_ref() == vocab::CATALOG_GRAPH {
+            return Err(Error::BadInput(
+                "the catalog graph is written by loads only; choose another --graph".into(),
+            ));
+        }
+        let base = options.base_iri.clone().or_else(|| source.base_iri());
+
+        // Which graphs this load writes: only its own, unless the syntax can name others,
+        // in which case a first pass finds them (and checks the syntax on the way).
+        let mut targets = BTreeSet::from([graph.clone()]);
+        if format.supports_datasets() {
+            targets.extend(check_syntax(source, options)?.1);
+        }
+        if targets.contains(&vocab::CATALOG_GRAPH.into_owned()) {
+            return Err(Error::BadInput(format!(
+                "{}: writes into the catalog graph <{}>, which only loads may write",
+                label.display(),
+                vocab::CATALOG_GRAPH.as_str()
+            )));
+        }
+
+        let _writer = self.lock_writer();
+        // Graphs that the previous load of this source wrote and this one may not.
+        let mut to_remove = targets.clone();
+        to_remove.extend(catalog::graphs_of_latest_load(&self.inner, &graph)?);
+        let mut replaced = false;
+        for g in &to_remove {
+            replaced |= self.inner.contains_named_graph(g)?;
+        }
+
+        progress.start(&label, source.size());
+        let mut reader = Metered::new(source.open()?, progress);
+        let quads = parser(format, base, &graph, &label)?.for_reader(&mut reader);
+
+        let mut record = LoadRecord {
+            iri: catalog::new_load_iri(started_at),
+            source_graph: graph.clone(),
+            graphs: targets.iter().cloned().collect(),
+            source_path: label.to_string_lossy().into_owned(),
+            sha256: String::new(),
+            triples: 0,
+            bytes: 0,
+            media_type: format.media_type().to_owned(),
+            started_at,
+            ended_at: started_at,
+        };
+
+        if replaced {
+            let mut transaction = self.inner.start_transaction()?;
+            for g in &to_remove {
+                transaction.remove_named_graph(g)?;
+            }
+            let mut count = 0u64;
+            for quad in quads {
+                let quad = quad.map_err(|e| parse_error(&label, e))?;
+                transaction.insert(&quad);
+                count += 1;
+            }
+            record.triples = count;
+            (record.sha256, record.bytes) = reader.finish();
+            record.ended_at = time::OffsetDateTime::now_utc();
+            transaction.extend(&catalog::quads(&record));
+            transaction.commit()?;
+        } else {
+            let mut loader = self.inner.bulk_loader();
+            let mut count = 0u64;
+            loader.load_ok_quads::<Error, Error>(quads.map(|quad| {
+                count += 1;
+                quad.map_err(|e| parse_error(&label, e))
+            }))?;
+            record.triples = count;
+            (record.sha256, record.bytes) = reader.finish();
+            record.ended_at = time::OffsetDateTime::now_utc();
+            loader.load_quads(catalog::quads(&record))?;
+            loader.commit()?;
+        }
+        progress.finish(record.triples);
+
+        Ok(LoadReport {
+            source: record.source_path.clone(),
+            graph: graph.as_str().to_owned(),
+            graphs: record.graphs.iter().map(|g| g.as_str().to_owned()).collect(),
+            triples: record.triples,
+            bytes: record.bytes,
+            sha256: record.sha256.clone(),
+            replaced,
+            elapsed: started.elapsed(),
+            record: record.iri.as_str().to_owned(),
+        })
+    }
+}
+
+/// Percent-encodes what may not stand in an IRI path (keeps `/` and unreserved characters).
+fn percent_encode_path(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

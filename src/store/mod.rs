@@ -1,0 +1,128 @@
+//! Where the knowledge lives: the oxigraph store, with atomic loads, a catalog of
+//! what was loaded, and queries that run under a time and size limit.
+//!
+//! Writers (loads and updates) are serialised by one lock; readers never wait for
+//! them and see either the state before a write or after it (RocksDB snapshots).
+
+pub mod catalog;
+mod load;
+mod query;
+
+use crate::error::{Error, Result};
+use oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode};
+use oxigraph::sparql::SparqlEvaluator;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub use catalog::{GraphInfo, LoadRecord};
+pub use load::{check_syntax, default_graph_for, NoProgress, LoadOptions, LoadReport, LoadSource, Progress, RdfFormatChoice};
+pub use query::{Dataset, QueryAnswer, QueryLimits, ResultFormat};
+
+/// The RDF store behind the engine: RocksDB on disk, or memory for tests.
+pub struct Store {
+    inner: oxigraph::store::Store,
+    /// One writer at a time: loads check which graphs exist before they choose how to write,
+    /// and that check must still hold when they commit.
+    write_lock: Mutex<()>,
+    path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Fails if another process holds it open.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            inner: oxigraph::store::Store::open(dir)?,
+            write_lock: Mutex::new(()),
+            path: Some(dir.to_path_buf()),
+        })
+    }
+
+    /// A store that lives in memory only (tests, one-off validation).
+    pub fn in_memory() -> Result<Self> {
+        Ok(Self {
+            inner: oxigraph::store::Store::new()?,
+            write_lock: Mutex::new(()),
+            path: None,
+        })
+    }
+
+    /// The data directory, when the store is on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Number of quads in the whole store (all graphs).
+    pub fn len(&self) -> Result<usize> {
+        Ok(self.inner.len()?)
+    }
+
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.inner.is_empty()?)
+    }
+
+    /// True when nothing was ever loaded into this store (the catalog is empty).
+    pub fn never_loaded(&self) -> Result<bool> {
+        Ok(!self.inner.contains_named_graph(catalog_graph())?)
+    }
+
+    /// Number of triples in one named graph.
+    pub fn graph_len(&self, graph: &NamedNode) -> Result<usize> {
+        let mut n = 0;
+        for quad in self
+            .inner
+            .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(graph.as_ref())))
+        {
+            quad?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The named graphs in the store, in IRI order.
+    pub fn named_graphs(&self) -> Result<Vec<NamedOrBlankNode>> {
+        let mut graphs = self.inner.named_graphs().collect::<Result<Vec<_>, _>>()?;
+        graphs.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+        Ok(graphs)
+    }
+
+    /// Applies a SPARQL 1.1 Update atomically (all of it or nothing).
+    pub fn update(&self, update: &str) -> Result<()> {
+        let prepared = SparqlEvaluator::new().parse_update(update)?;
+        let _writer = self.lock_writer();
+        prepared.on_store(&self.inner).execute()?;
+        Ok(())
+    }
+
+    /// Removes a named graph and its triples; false when there was none. The catalog keeps
+    /// the history of the graph's loads.
+    pub fn drop_graph(&self, graph: &NamedNode) -> Result<bool> {
+        if graph.as_ref() == crate::vocab::CATALOG_GRAPH {
+            return Err(Error::BadInput("the catalog graph cannot be dropped".into()));
+        }
+        let _writer = self.lock_writer();
+        if !self.inner.contains_named_graph(graph)? {
+            return Ok(false);
+        }
+        self.inner.remove_named_graph(graph)?;
+        Ok(true)
+    }
+
+    /// Writes everything the store holds and compacts nothing; used before a clean exit.
+    pub fn flush(&self) -> Result<()> {
+        Ok(self.inner.flush()?)
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A writer that panicked left no partial state behind (its transaction was dropped),
+        // so a poisoned lock is safe to take over.
+        self.write_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn catalog_graph() -> oxigraph::model::NamedOrBlankNodeRef<'static> {
+    crate::vocab::CATALOG_GRAPH.into()
+}

@@ -1,0 +1,129 @@
+//! The command line as scripts use it: exit codes, messages, named queries with their answers.
+
+use crate::common::*;
+use std::collections::BTreeMap;
+use std::process::{Command, Output};
+use twinpath::QueryAnswer;
+
+fn twinpath(data: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_twinpath"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run twinpath")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn init_load_query_graphs_and_exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("store");
+
+    let out = twinpath(&data, &["init"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("p53-mdm2-p21"), "{}", stdout(&out));
+
+    let good = write(dir.path(), "mini.ttl", "<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n");
+    let out = twinpath(&data, &["load", good.to_str().expect("utf-8 path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("https://twinpath.org/graph/mini"), "{}", stdout(&out));
+
+    // A syntax error: exit 2, the message names file, line and column.
+    let bad = write(dir.path(), "bad.ttl", "<https://example.org/a> <https://example.org/p>\n  <https://example.org/b> <oops .\n");
+    let out = twinpath(&data, &["load", bad.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("{}:2:", bad.display())), "{}", stderr(&out));
+
+    // A missing file is bad input too; a query error is a failure of the work.
+    let out = twinpath(&data, &["load", "/no/such/file.ttl"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = twinpath(&data, &["query", "SELECT WHERE {"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = twinpath(&data, &["query"]);
+    assert_eq!(out.status.code(), Some(2), "usage error: {}", stderr(&out));
+
+    let out = twinpath(&data, &["query", "--format", "csv", "SELECT ?o WHERE { GRAPH <https://twinpath.org/graph/mini> { ?s ?p ?o } }"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "o\r\nhttps://example.org/b\r\n");
+
+    let out = twinpath(&data, &["graphs", "--format", "json"]);
+    let graphs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mini = graphs.as_array().expect("array").iter().find(|g| g["graph"] == "https://twinpath.org/graph/mini").expect("listed");
+    assert_eq!(mini["triples"], 1);
+
+    let out = twinpath(&data, &["validate", good.to_str().expect("utf-8"), bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = twinpath(&data, &["load", "--help"]);
+    assert!(stdout(&out).contains("replaces its graph"));
+}
+
+/// Every named query in queries/ is run here and compared with its expected answer.
+#[test]
+fn every_named_query_gives_its_expected_answer() {
+    let engine = bundled_engine(limits());
+    let rows = |name: &str, params: &[(&str, &str)]| -> Vec<Vec<String>> {
+        let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        match engine.run_named_query(name, &params).unwrap_or_else(|e| panic!("{name}: {e}")) {
+            QueryAnswer::Solutions { rows, .. } => rows
+                .into_iter()
+                .map(|r| {
+                    r.into_iter()
+                        .map(|t| match t {
+                            Some(oxigraph::model::Term::Literal(l)) => l.value().to_owned(),
+                            Some(oxigraph::model::Term::NamedNode(n)) => n.as_str().to_owned(),
+                            Some(other) => other.to_string(),
+                            None => String::new(),
+                        })
+                        .collect()
+                })
+                .collect(),
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    let mut checked = BTreeMap::new();
+
+    let graphs = rows("graphs", &[]);
+    let live: Vec<(String, String)> = engine
+        .graphs()
+        .expect("graphs")
+        .into_iter()
+        .map(|g| (g.graph, g.triples.to_string()))
+        .collect();
+    assert_eq!(graphs.iter().map(|r| (r[0].clone(), r[1].clone())).collect::<Vec<_>>(), live);
+    checked.insert("graphs", ());
+
+    let interactions = rows("interactions", &[]);
+    assert_eq!(
+        interactions.iter().map(|r| format!("{} {} {}", r[0], r[2], r[1])).collect::<Vec<_>>(),
+        ["CDKN1A - CDK2", "MDM2 - TP53", "TP53 + CDKN1A", "TP53 + MDM2"]
+    );
+    assert!(interactions.iter().all(|r| r[3].contains("https://doi.org/")), "every interaction has evidence");
+    let one = rows("interactions", &[("pathway", "https://twinpath.org/id/pathway/p53-mdm2-p21")]);
+    assert_eq!(one.len(), 4);
+    let none = rows("interactions", &[("pathway", "https://twinpath.org/id/pathway/none")]);
+    assert!(none.is_empty());
+    assert!(engine.run_named_query("interactions", &[("nope".into(), "x".into())]).is_err());
+    checked.insert("interactions", ());
+
+    let vocabulary = rows("vocabulary", &[]);
+    for class in ["Gene", "Hallmark", "Activation", "Inhibition", "PatientTwin", "SimulationRun", "Load"] {
+        let iri = format!("https://twinpath.org/ns#{class}");
+        assert!(vocabulary.iter().any(|r| r[0] == iri && !r[2].is_empty()), "tw:{class} with a comment");
+    }
+    checked.insert("vocabulary", ());
+
+    let all: Vec<String> = engine.named_queries().into_iter().map(|q| q.name).collect();
+    for name in &all {
+        assert!(checked.contains_key(name.as_str()), "queries/{name}.rq has no expected answer in this test");
+    }
+    assert_eq!(all.len(), checked.len());
+}

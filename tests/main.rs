@@ -1,0 +1,10 @@
+//! The one integration test binary: the store, the HTTP API and the command line, driven as
+//! their users drive them (the real router, the real binary, RocksDB on disk).
+
+mod common;
+
+mod api;
+mod cli;
+mod store;
+
+mod bench;
