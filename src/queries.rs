@@ -9,8 +9,10 @@
 //! # param: pathway  IRI of the pathway (default: all pathways)
 //! ```
 //!
-//! A parameter `p` is the query variable `?p`; a value given for it is bound before the
-//! query runs (`<IRI>` or an `http(s)://` value binds an IRI, anything else a string literal).
+//! A parameter `p` is the query variable `?p`, which the query must select (oxigraph binds it
+//! like an initial `VALUES`, so it also appears as a column); a value given for it is bound
+//! before the query runs (`<IRI>` or an `http(s)://` value binds an IRI, anything else a
+//! string literal).
 
 use crate::error::{Error, Result};
 use oxigraph::model::{Literal, NamedNode, Term, Variable};

@@ -192,7 +192,7 @@ async fn query_errors_are_json() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"], "query-syntax");
     assert!(reply.json()["message"].as_str().is_some_and(|m| !m.is_empty()));
-    let reply = send(&engine, None, get("/sparql?default-graph-uri=x")).await;
+    let reply = send(&engine, None, get("/sparql")).await;
     // No query: the page is shown to a browser.
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.content_type().starts_with("text/html"));
@@ -250,13 +250,19 @@ async fn a_slow_query_times_out_and_the_server_keeps_serving() {
         timeout: Duration::from_millis(300),
         max_results: 100_000,
     });
-    // Three-way cross product over the bundled content: far more than 300 ms of work.
-    let slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }";
-    let started = std::time::Instant::now();
-    let reply = send(&engine, None, sparql_get(slow, None)).await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.text());
-    assert_eq!(reply.json()["error"], "query-timeout");
-    assert!(started.elapsed() < Duration::from_secs(20), "cancelled, not run to the end");
+    // Cross products over the bundled content: far more than 300 ms of work. The three-way one
+    // is cancelled inside oxigraph; the four-way one spends its time in an in-memory join that
+    // checks the cancellation rarely, and the response must not wait for it.
+    for slow in [
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
+    ] {
+        let started = std::time::Instant::now();
+        let reply = send(&engine, None, sparql_get(slow, None)).await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.text());
+        assert_eq!(reply.json()["error"], "query-timeout");
+        assert!(started.elapsed() < Duration::from_secs(10), "answered at the deadline, not at the end");
+    }
     let reply = send(&engine, None, sparql_get("ASK { ?s ?p ?o }", None)).await;
     assert_eq!(reply.status, StatusCode::OK);
 }

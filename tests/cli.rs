@@ -103,10 +103,11 @@ fn every_named_query_gives_its_expected_answer() {
 
     let interactions = rows("interactions", &[]);
     assert_eq!(
-        interactions.iter().map(|r| format!("{} {} {}", r[0], r[2], r[1])).collect::<Vec<_>>(),
+        interactions.iter().map(|r| format!("{} {} {}", r[1], r[3], r[2])).collect::<Vec<_>>(),
         ["CDKN1A - CDK2", "MDM2 - TP53", "TP53 + CDKN1A", "TP53 + MDM2"]
     );
-    assert!(interactions.iter().all(|r| r[3].contains("https://doi.org/")), "every interaction has evidence");
+    assert!(interactions.iter().all(|r| r[0] == "https://twinpath.org/id/pathway/p53-mdm2-p21"));
+    assert!(interactions.iter().all(|r| r[4].contains("https://doi.org/")), "every interaction has evidence");
     let one = rows("interactions", &[("pathway", "https://twinpath.org/id/pathway/p53-mdm2-p21")]);
     assert_eq!(one.len(), 4);
     let none = rows("interactions", &[("pathway", "https://twinpath.org/id/pathway/none")]);

@@ -110,8 +110,23 @@ async fn run_query(state: AppState, params: Params, headers: &HeaderMap) -> Resu
         .ok_or_else(|| bad_request("missing the query parameter"))?;
     let engine = state.engine.clone();
     let dataset = params.dataset;
-    let answer = blocking(move || engine.query(&query, &dataset)).await?;
+    let answer = within_deadline(&state, blocking(move || engine.query(&query, &dataset))).await?;
     render(&answer, params.format.as_deref(), headers)
+}
+
+/// Answers with a timeout error once the query's time is up, even when the evaluation has not
+/// noticed its cancellation yet (oxigraph checks it when it reads the store, so a long in-memory
+/// join runs on until its next read; its thread finishes then, the response does not wait).
+async fn within_deadline<T>(
+    state: &AppState,
+    work: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let limit = state.engine.limits().timeout;
+    // A little grace so that the engine's own, more precise cancellation answers first.
+    match tokio::time::timeout(limit + std::time::Duration::from_millis(500), work).await {
+        Ok(result) => result,
+        Err(_) => Err(crate::Error::QueryTimeout(limit).into()),
+    }
 }
 
 /// `GET /queries/{name}?param=value...`: a named query from `queries/`.
@@ -124,7 +139,7 @@ pub(super) async fn named_query(
     let params = Params::from_url(raw.as_deref())?;
     let engine = state.engine.clone();
     let values = params.other;
-    let answer = blocking(move || engine.run_named_query(&name, &values)).await?;
+    let answer = within_deadline(&state, blocking(move || engine.run_named_query(&name, &values))).await?;
     render(&answer, params.format.as_deref(), &headers)
 }
 
