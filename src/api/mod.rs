@@ -19,7 +19,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +65,12 @@ pub fn router(engine: Arc<Engine>, config: ApiConfig) -> Router {
                 .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
                 .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT]),
         )
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            // One line per request at INFO: method, path, status and latency.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
 }
 
 /// Serves `router` on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.

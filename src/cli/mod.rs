@@ -172,8 +172,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_results: args.max_results,
     };
     let open = || {
-        Engine::open(&args.data, limits)
-            .with_context(|| format!("cannot open the store in {}", args.data.display()))
+        Engine::open(&args.data, limits).with_context(|| {
+            format!(
+                "cannot open the store in {} (only one process may hold it: if `twinpath serve` \
+                 runs on it, use its HTTP API, or stop it first)",
+                args.data.display()
+            )
+        })
     };
     let mut out = std::io::stdout().lock();
     match args.command {
@@ -183,6 +188,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if let Some(summary) = engine.load_bundled_if_new(&TerminalProgress::default())? {
                 eprintln!("first start: loaded the bundled content into {}", args.data.display());
                 render::load_summary(&mut std::io::stderr(), &summary)?;
+                eprintln!(
+                    "the store holds {} triples, catalog records included",
+                    engine.store().len()?
+                );
             }
             if token.is_none() {
                 tracing::info!("no --token given: POST /update is disabled");
@@ -298,6 +307,7 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

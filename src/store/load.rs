@@ -3,8 +3,9 @@
 //! Two ways to write, chosen per load, both all-or-nothing:
 //! - into graphs that do not exist yet, the oxigraph bulk loader writes sorted files and
 //!   ingests them (data and catalog record together) in one atomic step at the end;
-//! - over graphs that exist, one transaction removes the old graphs, inserts the new triples
-//!   and the catalog record, and commits; readers see the old graph until the commit.
+//! - over graphs that exist, one transaction inserts the triples the old version lacks, removes
+//!   the ones the new version lacks, adds the catalog record, and commits; readers see the old
+//!   graph until the commit.
 //!
 //! A syntax error anywhere in the file abandons the load before anything is written.
 
@@ -13,9 +14,9 @@ use super::Store;
 use crate::error::{Error, Position, Result};
 use crate::vocab;
 use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfParseError, RdfParser};
-use oxigraph::model::{GraphName, NamedNode};
+use oxigraph::model::{GraphName, GraphNameRef, NamedNode};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -381,15 +382,31 @@ impl Store {
         };
 
         if replaced {
+            // Replace by difference: a reload after a small edit writes only what changed, so
+            // the transaction (held in memory until commit) stays small. Graphs the new version
+            // no longer writes go whole.
             let mut transaction = self.inner.start_transaction()?;
-            for g in &to_remove {
+            for g in to_remove.difference(&targets) {
                 transaction.remove_named_graph(g)?;
             }
+            let mut incoming = HashSet::new();
             let mut count = 0u64;
             for quad in quads {
                 let quad = quad.map_err(|e| parse_error(&label, e))?;
-                transaction.insert(&quad);
                 count += 1;
+                if !transaction.contains(&quad)? {
+                    transaction.insert(&quad);
+                }
+                incoming.insert(quad);
+            }
+            for g in &targets {
+                let stale = transaction
+                    .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(g.as_ref())))
+                    .filter(|q| q.as_ref().map_or(true, |q| !incoming.contains(q)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                for quad in &stale {
+                    transaction.remove(quad);
+                }
             }
             record.triples = count;
             (record.sha256, record.bytes) = reader.finish();
