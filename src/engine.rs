@@ -166,7 +166,7 @@ impl Engine {
     }
 
     /// Checks the syntax of files without loading them; returns each file's statement count.
-    pub fn validate(&self, paths: &[PathBuf], options: &LoadOptions) -> Result<Vec<(PathBuf, u64)>> {
+    pub fn validate(paths: &[PathBuf], options: &LoadOptions) -> Result<Vec<(PathBuf, u64)>> {
         paths
             .iter()
             .map(|p| Ok((p.clone(), check_syntax(&LoadSource::File(p), options)?.0)))
@@ -193,6 +193,19 @@ impl Engine {
     /// Applies a SPARQL Update atomically.
     pub fn update(&self, update: &str) -> Result<()> {
         self.store.update(update)
+    }
+
+    /// Exports one graph, or the whole store as N-Quads or TriG (a backup that `load` reads back).
+    pub fn dump(&self, graph: Option<&NamedNode>, format: RdfFormatChoice, out: &mut dyn std::io::Write) -> Result<()> {
+        self.store.dump(graph, format.rdf_format(), out)
+    }
+
+    /// Writes a consistent copy of the store into `dir`, which must not exist yet.
+    pub fn backup(&self, dir: &Path) -> Result<()> {
+        if dir.exists() {
+            return Err(Error::BadInput(format!("{} exists; a backup goes into a new directory", dir.display())));
+        }
+        self.store.backup(dir)
     }
 
     /// Removes a named graph; false when there was none.

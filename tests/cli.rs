@@ -62,6 +62,24 @@ fn init_load_query_graphs_and_exit_codes() {
     let out = twinpath(&data, &["validate", good.to_str().expect("utf-8"), bad.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(2));
 
+    // A dump of the whole store holds every quad; a backup is a store of its own with the same content.
+    let dump = dir.path().join("all.nq");
+    let out = twinpath(&data, &["dump", "--out", dump.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dumped = std::fs::read_to_string(&dump).expect("read dump");
+    let copy = dir.path().join("copy");
+    let out = twinpath(&data, &["backup", copy.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = twinpath(&copy, &["dump"]);
+    assert_eq!(stdout(&out).lines().count(), dumped.lines().count());
+    let store = twinpath::store::Store::open(&copy).expect("the backup opens as a store");
+    assert_eq!(store.len().expect("len"), dumped.lines().count());
+    drop(store);
+    let out = twinpath(&data, &["dump", "--graph", "https://twinpath.org/graph/mini", "--format", "ntriples"]);
+    assert_eq!(stdout(&out), "<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n");
+    let out = twinpath(&data, &["dump", "--format", "turtle"]);
+    assert_eq!(out.status.code(), Some(2), "the whole store needs a quad syntax");
+
     let out = twinpath(&data, &["load", "--help"]);
     assert!(stdout(&out).contains("replaces its graph"));
 }
@@ -127,4 +145,51 @@ fn every_named_query_gives_its_expected_answer() {
         assert!(checked.contains_key(name.as_str()), "queries/{name}.rq has no expected answer in this test");
     }
     assert_eq!(all.len(), checked.len());
+}
+
+/// `serve` on a free port: answers over real TCP, and on SIGTERM finishes the request in flight
+/// before it exits.
+#[test]
+fn serve_finishes_requests_in_flight_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_twinpath"))
+        .arg("--data")
+        .arg(dir.path().join("store"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--query-timeout", "120"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut log = BufReader::new(server.stderr.take().expect("stderr"));
+    let mut address = None;
+    let mut line = String::new();
+    while address.is_none() && log.read_line(&mut line).expect("read log") > 0 {
+        address = line.split("listening on http://").nth(1).map(|a| a.trim().to_owned());
+        line.clear();
+    }
+    let address = address.expect("serve prints its address");
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in log.lines() {});
+
+    // A query that takes a second or two: a cross product of the vocabulary with itself and the example pathway.
+    let query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://twinpath.org/graph/twin> { ?a ?b ?c . ?d ?e ?f } GRAPH <https://twinpath.org/graph/p53-mdm2-p21> { ?g ?h ?i } }";
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    write!(
+        stream,
+        "GET /sparql?query={} HTTP/1.1\r\nHost: {address}\r\nAccept: text/csv\r\nConnection: close\r\n\r\n",
+        encode(query)
+    )
+    .expect("send");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read the response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\r\nn\r\n"), "{response}");
+    let exit = server.wait().expect("server exits");
+    assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
+    eprintln!("the request in flight finished {:?} after SIGTERM", started.elapsed());
 }

@@ -20,6 +20,8 @@ struct Params {
     /// Named-query parameters: every other pair.
     other: Vec<(String, String)>,
     using_graphs: bool,
+    /// The operation sent directly as the POST body.
+    body: Option<String>,
 }
 
 pub(super) fn bad_request(message: impl Into<String>) -> ApiError {
@@ -56,6 +58,31 @@ impl Params {
     }
 }
 
+/// The parameters of a POST: form-encoded, or the operation itself as the body with `direct` as
+/// its media type (`application/sparql-query` or `application/sparql-update`).
+fn post_params(raw: Option<&str>, headers: &HeaderMap, body: &[u8], direct: &str, route: &str) -> Result<Params, ApiError> {
+    let mut params = Params::from_url(raw)?;
+    match media_type(headers).as_deref() {
+        Some("application/x-www-form-urlencoded") => Params::parse(body, &mut params)?,
+        Some(media) if media == direct => {
+            params.body = Some(
+                String::from_utf8(body.to_vec()).map_err(|_| bad_request(format!("the body sent to {route} is not UTF-8")))?,
+            )
+        }
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                format!(
+                    "POST {route} takes application/x-www-form-urlencoded or {direct}, not {}",
+                    other.unwrap_or("a body without Content-Type")
+                ),
+            ))
+        }
+    }
+    Ok(params)
+}
+
 pub(super) fn media_type(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     Some(value.split(';').next()?.trim().to_ascii_lowercase())
@@ -82,24 +109,9 @@ pub(super) async fn query_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut params = Params::from_url(raw.as_deref())?;
-    match media_type(&headers).as_deref() {
-        Some("application/x-www-form-urlencoded") => Params::parse(&body, &mut params)?,
-        Some("application/sparql-query") => {
-            params.query = Some(
-                String::from_utf8(body.to_vec()).map_err(|_| bad_request("the query is not UTF-8"))?,
-            )
-        }
-        other => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                format!(
-                    "POST /sparql takes application/x-www-form-urlencoded or application/sparql-query, not {}",
-                    other.unwrap_or("a body without Content-Type")
-                ),
-            ))
-        }
+    let mut params = post_params(raw.as_deref(), &headers, &body, "application/sparql-query", "/sparql")?;
+    if let Some(query) = params.body.take() {
+        params.query = Some(query);
     }
     run_query(state, params, &headers).await
 }
@@ -151,24 +163,9 @@ pub(super) async fn update(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let mut params = Params::from_url(raw.as_deref())?;
-    match media_type(&headers).as_deref() {
-        Some("application/x-www-form-urlencoded") => Params::parse(&body, &mut params)?,
-        Some("application/sparql-update") => {
-            params.update = Some(
-                String::from_utf8(body.to_vec()).map_err(|_| bad_request("the update is not UTF-8"))?,
-            )
-        }
-        other => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                format!(
-                    "POST /update takes application/x-www-form-urlencoded or application/sparql-update, not {}",
-                    other.unwrap_or("a body without Content-Type")
-                ),
-            ))
-        }
+    let mut params = post_params(raw.as_deref(), &headers, &body, "application/sparql-update", "/update")?;
+    if let Some(update) = params.body.take() {
+        params.update = Some(update);
     }
     if params.using_graphs {
         return Err(bad_request(

@@ -109,6 +109,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Copy the store consistently into a new directory that works as a --data directory
+    /// (a RocksDB checkpoint; stop `serve` first, since one process holds the store).
+    Backup {
+        /// The new directory.
+        #[arg(value_name = "DIR")]
+        target: PathBuf,
+    },
+    /// Export one graph, or every graph with the catalog (N-Quads or TriG), to stdout or a file.
+    Dump {
+        /// The graph to export; without it, every graph.
+        #[arg(long, value_name = "IRI")]
+        graph: Option<String>,
+        /// The syntax (default: turtle for one graph, nquads for the whole store).
+        #[arg(long, value_enum)]
+        format: Option<RdfFormatChoice>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// List the named queries bundled in queries/ with their parameters.
     Queries {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -270,6 +289,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ListFormat::Table => render::graphs_table(&mut out, &graphs)?,
             }
         }
+        Command::Backup { target } => {
+            open()?.backup(&target)?;
+            writeln!(out, "backed up {} to {}", args.data.display(), target.display())?;
+        }
+        Command::Dump { graph, format, out: file } => {
+            let engine = open()?;
+            let graph = graph.as_deref().map(iri).transpose()?;
+            let format = format.unwrap_or(if graph.is_some() { RdfFormatChoice::Turtle } else { RdfFormatChoice::Nquads });
+            match file {
+                Some(path) => {
+                    let mut writer = std::io::BufWriter::new(
+                        std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?,
+                    );
+                    engine.dump(graph.as_ref(), format, &mut writer)?;
+                    writer.flush()?;
+                }
+                None => engine.dump(graph.as_ref(), format, &mut out)?,
+            }
+        }
         Command::Queries { format } => {
             let queries = crate::queries::all();
             match format {
@@ -278,12 +316,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Validate { format, files } => {
-            let engine = Engine::in_memory(limits)?;
             let options = LoadOptions {
                 format,
                 ..LoadOptions::default()
             };
-            for (file, count) in engine.validate(&files, &options)? {
+            for (file, count) in Engine::validate(&files, &options)? {
                 writeln!(out, "{}: ok ({count} statements)", file.display())?;
             }
         }

@@ -9,7 +9,10 @@ mod load;
 mod query;
 
 use crate::error::{Error, Result};
+use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode};
+use oxigraph::store::SerializerError;
+use std::io::Write;
 use oxigraph::sparql::SparqlEvaluator;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -109,6 +112,44 @@ impl Store {
         }
         self.inner.remove_named_graph(graph)?;
         Ok(true)
+    }
+
+    /// Writes one graph (any RDF syntax) or, without `graph`, the whole store (N-Quads or TriG).
+    pub fn dump(&self, graph: Option<&NamedNode>, format: RdfFormat, out: &mut dyn Write) -> Result<()> {
+        let mut serializer = RdfSerializer::from_format(format);
+        for (prefix, iri) in crate::vocab::PREFIXES {
+            serializer = serializer
+                .with_prefix(*prefix, *iri)
+                .map_err(|e| Error::BadInput(format!("prefix {prefix}: {e}")))?;
+        }
+        let written = match graph {
+            Some(graph) => {
+                if !self.inner.contains_named_graph(graph)? {
+                    return Err(Error::NotFound(format!("no graph <{}>", graph.as_str())));
+                }
+                self.inner.dump_graph_to_writer(graph, serializer, out).map(|_| ())
+            }
+            None if !format.supports_datasets() => {
+                return Err(Error::BadInput(format!(
+                    "the whole store has many graphs; dump it as nquads or trig, or name one graph (not {})",
+                    format.name()
+                )))
+            }
+            None => self.inner.dump_to_writer(serializer, out).map(|_| ()),
+        };
+        written.map_err(|e| match e {
+            SerializerError::Io(e) => Error::Io(e),
+            SerializerError::Storage(e) => Error::Storage(e),
+            e @ SerializerError::DatasetFormatExpected(_) => Error::BadInput(e.to_string()),
+        })
+    }
+
+    /// Writes a consistent copy of the store to `dir` (a RocksDB checkpoint), usable as a data directory.
+    pub fn backup(&self, dir: &Path) -> Result<()> {
+        if self.path.is_none() {
+            return Err(Error::BadInput("an in-memory store has nothing to back up".into()));
+        }
+        Ok(self.inner.backup(dir)?)
     }
 
     /// Writes everything the store holds and compacts nothing; used before a clean exit.
