@@ -239,7 +239,15 @@ fn parse_error(label: &Path, error: RdfParseError) -> Error {
                 line: r.start.line + 1,
                 column: r.start.column + 1,
             }),
-            message: e.to_string(),
+            message: {
+                // The parsers repeat the position ("Parser error at line 3 column 5: …"); keep
+                // the reason only, since the error names file, line and column already.
+                let text = e.to_string();
+                match text.split_once(": ") {
+                    Some((head, reason)) if e.location().is_some() && head.starts_with("Parser error") => reason.to_owned(),
+                    _ => text,
+                }
+            },
         },
     }
 }
