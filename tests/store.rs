@@ -275,3 +275,36 @@ fn a_load_killed_midway_leaves_the_old_graph_or_the_new_one() {
     eprintln!("{killed_midway} of 10 kills landed while a load was running");
     assert!(killed_midway > 0, "at least one kill landed during a load");
 }
+
+#[test]
+fn readers_see_the_old_graph_or_the_new_one_never_half() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = std::sync::Arc::new(Engine::open(&dir.path().join("store"), limits()).expect("opens"));
+    let target = NamedNode::new("https://example.org/graph/swap").expect("iri");
+    let old = big_file(dir.path(), "old.nt", "old", 20_000);
+    let new = big_file(dir.path(), "new.nt", "new", 25_000);
+    let options = LoadOptions {
+        graph: Some(target.clone()),
+        ..LoadOptions::default()
+    };
+    engine.store().load(&LoadSource::File(&old), &options, &NoProgress).expect("loads v1");
+
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (engine, done) = (engine.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut seen = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                seen.insert(count(&engine, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://example.org/graph/swap> { ?s ?p ?o } }"));
+            }
+            seen
+        })
+    };
+    for file in [&new, &old, &new] {
+        engine.store().load(&LoadSource::File(file), &options, &NoProgress).expect("replaces");
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.join().expect("reader thread");
+    eprintln!("readers saw graph sizes {seen:?}");
+    assert!(seen.iter().all(|n| *n == 20_000 || *n == 25_000), "a reader saw a half-written graph: {seen:?}");
+}
