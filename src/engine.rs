@@ -11,7 +11,9 @@ use crate::store::{
 };
 use oxigraph::model::{NamedNode, Term, Variable};
 use std::collections::BTreeMap;
+use crate::search::{Hit, SearchIndex, SearchRequest};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -25,10 +27,14 @@ pub(crate) fn bundled_files(prefix: &'static str) -> impl Iterator<Item = (&'sta
         .filter(move |(path, _)| path.starts_with(prefix))
 }
 
-/// The engine: a store plus the limits its queries run under.
+/// The engine: a store, the search index built from it, and the limits queries run under.
 pub struct Engine {
     store: Store,
     limits: QueryLimits,
+    /// Built from the store on the first search (most CLI commands never search), then kept in
+    /// step with every load, update and drop.
+    search: OnceLock<SearchIndex>,
+    search_init: Mutex<()>,
 }
 
 /// What a load of several files and folders did.
@@ -48,18 +54,60 @@ impl LoadSummary {
 impl Engine {
     /// Opens the store in `dir` (created when missing).
     pub fn open(dir: &Path, limits: QueryLimits) -> Result<Self> {
-        Ok(Self {
-            store: Store::open(dir)?,
-            limits,
-        })
+        Ok(Self::with_store(Store::open(dir)?, limits))
     }
 
     /// An engine on an in-memory store.
     pub fn in_memory(limits: QueryLimits) -> Result<Self> {
-        Ok(Self {
-            store: Store::in_memory()?,
+        Ok(Self::with_store(Store::in_memory()?, limits))
+    }
+
+    fn with_store(store: Store, limits: QueryLimits) -> Self {
+        Self {
+            store,
             limits,
-        })
+            search: OnceLock::new(),
+            search_init: Mutex::new(()),
+        }
+    }
+
+    /// The search index, built from the store the first time it is needed.
+    fn search_index(&self) -> Result<&SearchIndex> {
+        if let Some(index) = self.search.get() {
+            return Ok(index);
+        }
+        let _building = self.search_init.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(index) = self.search.get() {
+            return Ok(index);
+        }
+        let index = SearchIndex::new()?;
+        index.rebuild(self.store.entities(None)?)?;
+        Ok(self.search.get_or_init(|| index))
+    }
+
+    /// Brings the search index (when built) in step with graphs a load has just replaced.
+    fn reindex(&self, graphs: &[String]) -> Result<()> {
+        if let Some(index) = self.search.get() {
+            let names = graphs
+                .iter()
+                .filter_map(|g| NamedNode::new(g).ok())
+                .collect::<Vec<_>>();
+            index.replace_graphs(graphs, self.store.entities(Some(&names))?)?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the search index (when built) after a change of unknown extent (an update).
+    fn reindex_all(&self) -> Result<()> {
+        if let Some(index) = self.search.get() {
+            index.rebuild(self.store.entities(None)?)?;
+        }
+        Ok(())
+    }
+
+    /// Finds entities by symbol, label, synonym, identifier or description (see [`crate::search`]).
+    pub fn search(&self, request: &SearchRequest<'_>) -> Result<Vec<Hit>> {
+        Ok(self.search_index()?.search(request)?)
     }
 
     pub fn store(&self) -> &Store {
@@ -81,9 +129,9 @@ impl Engine {
                 continue;
             }
             let source = LoadSource::Bytes { name: &label, bytes };
-            summary
-                .loaded
-                .push(self.store.load(&source, &LoadOptions::default(), progress)?);
+            let report = self.store.load(&source, &LoadOptions::default(), progress)?;
+            self.reindex(&report.graphs)?;
+            summary.loaded.push(report);
         }
         Ok(summary)
     }
@@ -152,17 +200,20 @@ impl Engine {
             }
         }
         for file in &files {
-            summary
-                .loaded
-                .push(self.store.load(&LoadSource::File(file), options, progress)?);
+            let report = self.store.load(&LoadSource::File(file), options, progress)?;
+            self.reindex(&report.graphs)?;
+            summary.loaded.push(report);
         }
         Ok(summary)
     }
 
     /// Loads RDF held in memory (an HTTP upload) under `name`.
     pub fn load_bytes(&self, name: &str, bytes: &[u8], options: &LoadOptions) -> Result<LoadReport> {
-        self.store
-            .load(&LoadSource::Bytes { name, bytes }, options, &crate::store::NoProgress)
+        let report = self
+            .store
+            .load(&LoadSource::Bytes { name, bytes }, options, &crate::store::NoProgress)?;
+        self.reindex(&report.graphs)?;
+        Ok(report)
     }
 
     /// Checks the syntax of files without loading them; returns each file's statement count.
@@ -192,7 +243,8 @@ impl Engine {
 
     /// Applies a SPARQL Update atomically.
     pub fn update(&self, update: &str) -> Result<()> {
-        self.store.update(update)
+        self.store.update(update)?;
+        self.reindex_all()
     }
 
     /// Exports one graph, or the whole store as N-Quads or TriG (a backup that `load` reads back).
@@ -210,7 +262,11 @@ impl Engine {
 
     /// Removes a named graph; false when there was none.
     pub fn drop_graph(&self, graph: &NamedNode) -> Result<bool> {
-        self.store.drop_graph(graph)
+        let dropped = self.store.drop_graph(graph)?;
+        if dropped {
+            self.reindex(&[graph.as_str().to_owned()])?;
+        }
+        Ok(dropped)
     }
 
     /// The triples of one named graph, under the query limits; `None` when the graph does not exist.

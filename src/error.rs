@@ -66,6 +66,10 @@ pub enum Error {
     #[error("store error: {0}")]
     Storage(#[from] oxigraph::store::StorageError),
 
+    /// The search index failed.
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
+
     /// Writing a result failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),

@@ -35,6 +35,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod queries;
+pub mod search;
 pub mod store;
 pub mod vocab;
 

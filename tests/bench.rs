@@ -117,3 +117,136 @@ fn bench_load_rate_against_oxigraph() {
         println!("| {name} | {value:.0} | {:.2} |", value / m[0]);
     }
 }
+
+/// A small deterministic generator, so every run indexes the same names.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn symbol(&mut self) -> String {
+        const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let len = 3 + (self.next() % 5) as usize;
+        let mut s: String = (0..len).map(|_| LETTERS[(self.next() % 26) as usize] as char).collect();
+        s.push_str(&(self.next() % 20).to_string());
+        s
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+fn bench_search_latency_against_sparql() {
+    use twinpath::search::{Entity, SearchIndex, SearchRequest};
+    let n = 1_000_000;
+    let words = ["kinase", "receptor", "ligase", "factor", "protein", "transporter", "channel", "inhibitor", "binding", "nuclear"];
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let entities: Vec<Entity> = (0..n)
+        .map(|i| Entity {
+            iri: format!("https://twinpath.org/id/bench/e{i}"),
+            graph: "https://twinpath.org/graph/bench".into(),
+            label: rng.symbol(),
+            synonyms: vec![rng.symbol(), rng.symbol()],
+            identifiers: vec![format!("https://identifiers.org/hgnc:{i}"), format!("hgnc:{i}")],
+            description: Some(format!("{} {} {i}", words[i % 10], words[(i / 10) % 10])),
+            types: vec![if i % 3 == 0 { "tw:Protein" } else { "tw:Gene" }.into()],
+        })
+        .collect();
+    let started = Instant::now();
+    let index = SearchIndex::new().expect("index");
+    index.rebuild(entities.iter().cloned()).expect("indexed");
+    println!("indexed {n} entities in {:.1} s", started.elapsed().as_secs_f64());
+
+    // Single-term queries: exact symbols, synonyms, prefixes, one-typo names, identifiers.
+    let mut queries: Vec<(&str, String)> = Vec::new();
+    for k in 0..2000usize {
+        let e = &entities[(rng.next() % n as u64) as usize];
+        let query = match k % 5 {
+            0 => ("exact symbol", e.label.to_lowercase()),
+            1 => ("synonym", e.synonyms[0].clone()),
+            2 => ("prefix", e.label[..3].to_owned()),
+            3 => ("typo", {
+                let mut chars: Vec<char> = e.label.chars().collect();
+                chars.swap(0, 1);
+                chars.into_iter().collect()
+            }),
+            _ => ("identifier", e.identifiers[1].clone()),
+        };
+        queries.push(query);
+    }
+    let mut all = Vec::new();
+    let mut by_kind: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for (kind, text) in &queries {
+        let started = Instant::now();
+        let hits = index
+            .search(&SearchRequest { text, kind: None, limit: 10, offset: 0 })
+            .expect("search");
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        assert!(!hits.is_empty(), "{kind} {text}");
+        all.push(ms);
+        by_kind.entry(kind).or_default().push(ms);
+    }
+    all.sort_by(f64::total_cmp);
+    println!("| queries | p50 ms | p99 ms |");
+    println!("|---|---|---|");
+    println!("| all {} | {:.3} | {:.3} |", all.len(), percentile(&all, 0.5), percentile(&all, 0.99));
+    for (kind, mut times) in by_kind {
+        times.sort_by(f64::total_cmp);
+        println!("| {kind} ({}) | {:.3} | {:.3} |", times.len(), percentile(&times, 0.5), percentile(&times, 0.99));
+    }
+
+    // The alternative without a search index: SPARQL over the same names in oxigraph.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = oxigraph::store::Store::open(dir.path()).expect("open");
+    let mut loader = store.bulk_loader();
+    let graph = GraphName::NamedNode(NamedNode::new("https://twinpath.org/graph/bench").expect("iri"));
+    let label = NamedNode::new("http://www.w3.org/2000/01/rdf-schema#label").expect("iri");
+    let alt = NamedNode::new("http://www.w3.org/2004/02/skos/core#altLabel").expect("iri");
+    loader
+        .load_quads(entities.iter().flat_map(|e| {
+            let s = NamedNode::new(&e.iri).expect("iri");
+            let mut quads = vec![oxigraph::model::Quad::new(s.clone(), label.clone(), oxigraph::model::Literal::from(e.label.as_str()), graph.clone())];
+            for synonym in &e.synonyms {
+                quads.push(oxigraph::model::Quad::new(s.clone(), alt.clone(), oxigraph::model::Literal::from(synonym.as_str()), graph.clone()));
+            }
+            quads
+        }))
+        .expect("load");
+    loader.commit().expect("commit");
+    let run = |query: &str| {
+        let started = Instant::now();
+        let results = oxigraph::sparql::SparqlEvaluator::new()
+            .parse_query(query)
+            .expect("parses")
+            .on_store(&store)
+            .execute()
+            .expect("runs");
+        if let oxigraph::sparql::QueryResults::Solutions(solutions) = results {
+            assert!(solutions.count() > 0);
+        }
+        started.elapsed().as_secs_f64() * 1e3
+    };
+    let mut exact = Vec::new();
+    let mut contains = Vec::new();
+    for (_, text) in queries.iter().filter(|(k, _)| *k == "synonym").take(200) {
+        exact.push(run(&format!("SELECT ?s WHERE {{ GRAPH ?g {{ ?s ?p \"{text}\" }} }} LIMIT 10")));
+    }
+    for (_, text) in queries.iter().filter(|(k, _)| *k == "prefix").take(5) {
+        contains.push(run(&format!(
+            "SELECT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?name }} FILTER(STRSTARTS(LCASE(STR(?name)), \"{}\")) }} LIMIT 10",
+            text.to_lowercase()
+        )));
+    }
+    exact.sort_by(f64::total_cmp);
+    contains.sort_by(f64::total_cmp);
+    println!("| SPARQL exact literal lookup, case-sensitive ({}) | {:.3} | {:.3} |", exact.len(), percentile(&exact, 0.5), percentile(&exact, 0.99));
+    println!("| SPARQL STRSTARTS(LCASE(...)) prefix scan ({}) | {:.3} | {:.3} |", contains.len(), percentile(&contains, 0.5), percentile(&contains, 0.99));
+}

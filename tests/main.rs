@@ -5,6 +5,7 @@ mod common;
 
 mod api;
 mod cli;
+mod search;
 mod store;
 
 mod bench;

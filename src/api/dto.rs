@@ -1,7 +1,7 @@
 //! The JSON shapes of the HTTP API that exist only for it (errors, health, the query list).
 //! Reports shared with the CLI (`LoadReport`, `GraphInfo`, `NamedQuery`) serialise themselves.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Every error response: a stable machine-readable `error` kind and a message for people.
 #[derive(Debug, Serialize)]
@@ -17,4 +17,17 @@ pub struct Health {
     pub updates_enabled: bool,
     pub query_timeout_seconds: f64,
     pub max_results: usize,
+}
+
+/// Most results one search request may ask for.
+pub const MAX_SEARCH_LIMIT: usize = 1000;
+
+/// The query string of `GET /search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    pub q: String,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
 }

@@ -50,6 +50,7 @@ pub fn router(engine: Arc<Engine>, config: ApiConfig) -> Router {
         .route("/sparql", get(sparql::query_get).post(sparql::query_post))
         .route("/update", axum::routing::post(sparql::update))
         .route("/graphs", get(graphs))
+        .route("/search", get(search))
         .route(
             "/store",
             get(graph_store::get).put(graph_store::put).delete(graph_store::delete),
@@ -147,6 +148,7 @@ impl From<Error> for ApiError {
             Error::QueryEvaluation(_) => (StatusCode::INTERNAL_SERVER_ERROR, "query-evaluation"),
             Error::UpdateEvaluation(_) => (StatusCode::BAD_REQUEST, "update-evaluation"),
             Error::Storage(_) | Error::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
+            Error::Search(_) => (StatusCode::INTERNAL_SERVER_ERROR, "search"),
         };
         Self::new(status, kind, error_chain(&error))
     }
@@ -204,6 +206,32 @@ async fn health(State(state): State<AppState>) -> Json<dto::Health> {
 async fn graphs(State(state): State<AppState>) -> Result<Response, ApiError> {
     let engine = state.engine.clone();
     Ok(Json(blocking(move || engine.graphs()).await?).into_response())
+}
+
+/// `GET /search?q=TEXT&type=T&limit=N&offset=N`: entities best first.
+async fn search(
+    State(state): State<AppState>,
+    axum::extract::Query(params): axum::extract::Query<dto::SearchParams>,
+) -> Result<Response, ApiError> {
+    let limit = params.limit.unwrap_or(10);
+    if limit > dto::MAX_SEARCH_LIMIT {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("limit is at most {}", dto::MAX_SEARCH_LIMIT),
+        ));
+    }
+    let engine = state.engine.clone();
+    let hits = blocking(move || {
+        engine.search(&crate::search::SearchRequest {
+            text: &params.q,
+            kind: params.kind.as_deref(),
+            limit,
+            offset: params.offset.unwrap_or(0),
+        })
+    })
+    .await?;
+    Ok(Json(hits).into_response())
 }
 
 async fn named_queries(State(state): State<AppState>) -> Json<Vec<crate::queries::NamedQuery>> {

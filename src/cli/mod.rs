@@ -104,6 +104,22 @@ enum Command {
         #[arg(long = "named-graph", value_name = "IRI")]
         named_graphs: Vec<String>,
     },
+    /// Find entities by symbol, label, synonym, identifier or description: exact matches first,
+    /// then prefixes, then one typo away, then descriptions.
+    Search {
+        /// What to look for (`HER2`, `p53`, `hgnc:11998`, …).
+        #[arg(value_name = "TEXT")]
+        text: String,
+        /// Only entities of this type (`Gene`, `tw:Drug`, or a full IRI).
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// List the named graphs with their triple counts and the load that wrote each.
     Graphs {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -280,6 +296,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 if !answer.is_graph() && matches!(format.as_str(), "json" | "xml") {
                     writeln!(out)?;
                 }
+            }
+        }
+        Command::Search { text, kind, limit, offset, format } => {
+            let hits = open()?.search(&crate::search::SearchRequest {
+                text: &text,
+                kind: kind.as_deref(),
+                limit,
+                offset,
+            })?;
+            match format {
+                ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&hits)?)?,
+                ListFormat::Table => render::hits_table(&mut out, &hits)?,
             }
         }
         Command::Graphs { format } => {

@@ -131,3 +131,19 @@ pub fn queries_table(out: &mut impl Write, queries: &[NamedQuery]) -> io::Result
         .collect();
     table(out, &["name", "title", "parameters"], &rows)
 }
+
+pub fn hits_table(out: &mut impl Write, hits: &[crate::search::Hit]) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| {
+            vec![
+                h.label.clone(),
+                h.kind.clone(),
+                compact_iri(&h.iri),
+                format!("{} {}", h.how, h.matched),
+                format!("{:.1}", h.score),
+            ]
+        })
+        .collect();
+    table(out, &["label", "type", "iri", "matched", "score"], &rows)
+}

@@ -5,6 +5,7 @@
 //! them and see either the state before a write or after it (RocksDB snapshots).
 
 pub mod catalog;
+mod extract;
 mod load;
 mod query;
 
