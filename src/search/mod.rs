@@ -1,7 +1,8 @@
 //! Which entity does a person mean by `HER2`, `p21` or `tp35`? A tantivy index of every
 //! labelled entity, ranked as a biologist expects: an exact symbol, label, synonym or
-//! identifier first, then names that start with the text, then names one typo away, then
-//! matches in descriptions.
+//! identifier first, then names that start with the text, then names one typo away (only when
+//! nothing matched exactly or by prefix: a typo tier rescues, it does not pad), then matches
+//! in descriptions.
 //!
 //! The index knows nothing of the store: it is fed [`Entity`] values (read out of the store by
 //! `store::extract`) one graph at a time, so a load replaces exactly its graph's documents.
@@ -69,7 +70,11 @@ struct Fields {
     label: Field,
     synonym: Field,
     identifier: Field,
+    /// Labels and synonyms, lowercased whole: exact and typo matches.
     names: Field,
+    /// Identifiers, lowercased whole: exact matches only (a typo in an accession is another accession).
+    ids: Field,
+    /// Every prefix of every name and identifier.
     prefixes: Field,
     description: Field,
     kind: Field,
@@ -140,7 +145,8 @@ impl SearchIndex {
             label: schema.add_text_field("label", STORED),
             synonym: schema.add_text_field("synonym", STORED),
             identifier: schema.add_text_field("identifier", STORED),
-            names: schema.add_text_field("names", keyword),
+            names: schema.add_text_field("names", keyword.clone()),
+            ids: schema.add_text_field("ids", keyword),
             prefixes: schema.add_text_field("prefixes", prefix),
             description: schema.add_text_field("description", text),
             kind: schema.add_text_field("type", STRING | STORED),
@@ -204,9 +210,13 @@ impl SearchIndex {
         let f = &self.fields;
         for entity in entities {
             let mut document = doc!(f.iri => entity.iri.as_str(), f.graph => entity.graph.as_str(), f.label => entity.label.as_str());
-            for name in std::iter::once(&entity.label).chain(&entity.synonyms).chain(&entity.identifiers) {
+            for name in std::iter::once(&entity.label).chain(&entity.synonyms) {
                 document.add_text(f.names, name);
                 document.add_text(f.prefixes, name);
+            }
+            for identifier in &entity.identifiers {
+                document.add_text(f.ids, identifier);
+                document.add_text(f.prefixes, identifier);
             }
             for synonym in &entity.synonyms {
                 document.add_text(f.synonym, synonym);
@@ -263,9 +273,19 @@ impl SearchIndex {
         let tiers: [(Tier, Option<Box<dyn Query>>); 4] = [
             (
                 Tier::Exact,
-                Some(Box::new(TermQuery::new(
-                    Term::from_field_text(self.fields.names, &lower),
-                    IndexRecordOption::WithFreqs,
+                Some(Box::new(BooleanQuery::new(
+                    [self.fields.names, self.fields.ids]
+                        .into_iter()
+                        .map(|field| -> (Occur, Box<dyn Query>) {
+                            (
+                                Occur::Should,
+                                Box::new(TermQuery::new(
+                                    Term::from_field_text(field, &lower),
+                                    IndexRecordOption::WithFreqs,
+                                )),
+                            )
+                        })
+                        .collect(),
                 ))),
             ),
             (
@@ -296,11 +316,15 @@ impl SearchIndex {
             if best.len() >= wanted {
                 break;
             }
+            // Typo tolerance rescues a name that matched nothing; it does not pad good answers.
+            if tier == Tier::Fuzzy && !best.is_empty() {
+                continue;
+            }
             let Some(query) = query else { continue };
             let query = filtered(query);
             // Among prefix matches the shortest name wins (`CDKN1` means CDKN1A before
             // "CDKN1A ⊣ CDK2"), which BM25 does not know: take more candidates and re-rank.
-            let candidates = if tier == Tier::Prefix { (wanted * 10).max(100) } else { wanted };
+            let candidates = if tier == Tier::Prefix { (wanted * 3).max(30) } else { wanted };
             let top = searcher.search(&*query, &TopDocs::with_limit(candidates).order_by_score())?;
             for (score, address) in top {
                 let document: TantivyDocument = searcher.doc(address)?;
