@@ -5,13 +5,13 @@
 
 use crate::error::{Error, Result};
 use crate::queries::{self, NamedQuery};
+use crate::search::{Hit, SearchIndex, SearchRequest};
 use crate::store::{
     check_syntax, Dataset, GraphInfo, LoadOptions, LoadReport, LoadSource, Progress, QueryAnswer,
     QueryLimits, RdfFormatChoice, Store,
 };
 use oxigraph::model::{NamedNode, Term, Variable};
 use std::collections::BTreeMap;
-use crate::search::{Hit, SearchIndex, SearchRequest};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -20,7 +20,9 @@ mod bundled {
 }
 
 /// The bundled files under `prefix` (`"ontologies/"`, `"pathways/"`, `"queries/"`), in path order.
-pub(crate) fn bundled_files(prefix: &'static str) -> impl Iterator<Item = (&'static str, &'static [u8])> {
+pub(crate) fn bundled_files(
+    prefix: &'static str,
+) -> impl Iterator<Item = (&'static str, &'static [u8])> {
     bundled::BUNDLED
         .iter()
         .copied()
@@ -120,7 +122,9 @@ impl Engine {
 
     /// Loads the ontologies and pathways bundled with this version, replacing earlier versions of them.
     pub fn load_bundled(&self, progress: &dyn Progress) -> Result<LoadSummary> {
-        let files: Vec<_> = bundled_files("ontologies/").chain(bundled_files("pathways/")).collect();
+        let files: Vec<_> = bundled_files("ontologies/")
+            .chain(bundled_files("pathways/"))
+            .collect();
         let mut summary = LoadSummary::default();
         for (path, bytes) in files {
             let label = format!("bundled:{path}");
@@ -128,8 +132,13 @@ impl Engine {
                 summary.skipped.push(PathBuf::from(label));
                 continue;
             }
-            let source = LoadSource::Bytes { name: &label, bytes };
-            let report = self.store.load(&source, &LoadOptions::default(), progress)?;
+            let source = LoadSource::Bytes {
+                name: &label,
+                bytes,
+            };
+            let report = self
+                .store
+                .load(&source, &LoadOptions::default(), progress)?;
             self.reindex(&report.graphs)?;
             summary.loaded.push(report);
         }
@@ -170,12 +179,17 @@ impl Engine {
         if files.is_empty() {
             return Err(Error::BadInput(format!(
                 "no RDF files to load in {}",
-                paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         if files.len() > 1 && options.graph.is_some() {
             return Err(Error::BadInput(
-                "--graph names one graph, but several files were given; load them one by one".into(),
+                "--graph names one graph, but several files were given; load them one by one"
+                    .into(),
             ));
         }
         // Two files may not write the same graph in one load: the second would silently replace the first.
@@ -200,7 +214,9 @@ impl Engine {
             }
         }
         for file in &files {
-            let report = self.store.load(&LoadSource::File(file), options, progress)?;
+            let report = self
+                .store
+                .load(&LoadSource::File(file), options, progress)?;
             self.reindex(&report.graphs)?;
             summary.loaded.push(report);
         }
@@ -208,10 +224,17 @@ impl Engine {
     }
 
     /// Loads RDF held in memory (an HTTP upload) under `name`.
-    pub fn load_bytes(&self, name: &str, bytes: &[u8], options: &LoadOptions) -> Result<LoadReport> {
-        let report = self
-            .store
-            .load(&LoadSource::Bytes { name, bytes }, options, &crate::store::NoProgress)?;
+    pub fn load_bytes(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        options: &LoadOptions,
+    ) -> Result<LoadReport> {
+        let report = self.store.load(
+            &LoadSource::Bytes { name, bytes },
+            options,
+            &crate::store::NoProgress,
+        )?;
         self.reindex(&report.graphs)?;
         Ok(report)
     }
@@ -238,7 +261,8 @@ impl Engine {
     pub fn run_named_query(&self, name: &str, params: &[(String, String)]) -> Result<QueryAnswer> {
         let query = queries::get(name)?;
         let bindings: Vec<(Variable, Term)> = query.bindings(params)?;
-        self.store.query(&query.text, &Dataset::default(), &bindings, self.limits)
+        self.store
+            .query(&query.text, &Dataset::default(), &bindings, self.limits)
     }
 
     /// Applies a SPARQL Update atomically.
@@ -248,14 +272,22 @@ impl Engine {
     }
 
     /// Exports one graph, or the whole store as N-Quads or TriG (a backup that `load` reads back).
-    pub fn dump(&self, graph: Option<&NamedNode>, format: RdfFormatChoice, out: &mut dyn std::io::Write) -> Result<()> {
+    pub fn dump(
+        &self,
+        graph: Option<&NamedNode>,
+        format: RdfFormatChoice,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
         self.store.dump(graph, format.rdf_format(), out)
     }
 
     /// Writes a consistent copy of the store into `dir`, which must not exist yet.
     pub fn backup(&self, dir: &Path) -> Result<()> {
         if dir.exists() {
-            return Err(Error::BadInput(format!("{} exists; a backup goes into a new directory", dir.display())));
+            return Err(Error::BadInput(format!(
+                "{} exists; a backup goes into a new directory",
+                dir.display()
+            )));
         }
         self.store.backup(dir)
     }
@@ -271,10 +303,18 @@ impl Engine {
 
     /// The triples of one named graph, under the query limits; `None` when the graph does not exist.
     pub fn graph_content(&self, graph: &NamedNode) -> Result<Option<QueryAnswer>> {
-        if !self.store.named_graphs()?.iter().any(|g| matches!(g, oxigraph::model::NamedOrBlankNode::NamedNode(n) if n == graph)) {
+        if !self
+            .store
+            .named_graphs()?
+            .iter()
+            .any(|g| matches!(g, oxigraph::model::NamedOrBlankNode::NamedNode(n) if n == graph))
+        {
             return Ok(None);
         }
-        let query = format!("CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{}> {{ ?s ?p ?o }} }}", graph.as_str());
+        let query = format!(
+            "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{}> {{ ?s ?p ?o }} }}",
+            graph.as_str()
+        );
         Ok(Some(self.query(&query, &Dataset::default())?))
     }
 
@@ -301,7 +341,11 @@ fn collect_rdf_files(
         .map_err(read_error)?;
     entries.sort();
     for path in entries {
-        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
+        if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'))
+        {
             continue;
         }
         if path.is_dir() {

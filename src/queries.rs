@@ -43,7 +43,11 @@ impl NamedQuery {
             params: Vec::new(),
             text: text.to_owned(),
         };
-        for line in text.lines().map(str::trim).take_while(|l| l.starts_with('#')) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .take_while(|l| l.starts_with('#'))
+        {
             let line = line.trim_start_matches('#').trim();
             if let Some(title) = line.strip_prefix("title:") {
                 query.title = title.trim().to_owned();
@@ -54,7 +58,8 @@ impl NamedQuery {
                 query.description.push_str(description.trim());
             } else if let Some(param) = line.strip_prefix("param:") {
                 let param = param.trim();
-                let (name, description) = param.split_once(char::is_whitespace).unwrap_or((param, ""));
+                let (name, description) =
+                    param.split_once(char::is_whitespace).unwrap_or((param, ""));
                 query.params.push(QueryParam {
                     name: name.trim_start_matches('?').to_owned(),
                     description: description.trim().to_owned(),
@@ -74,7 +79,11 @@ impl NamedQuery {
                     return Err(Error::BadInput(format!(
                         "query {} has no parameter {name:?} (parameters: {})",
                         self.name,
-                        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
                     )));
                 }
                 let variable = Variable::new(name)
@@ -89,7 +98,9 @@ fn parse_value(value: &str) -> Result<Term> {
     let iri = value
         .strip_prefix('<')
         .and_then(|v| v.strip_suffix('>'))
-        .or_else(|| (value.starts_with("http://") || value.starts_with("https://")).then_some(value));
+        .or_else(|| {
+            (value.starts_with("http://") || value.starts_with("https://")).then_some(value)
+        });
     Ok(match iri {
         Some(iri) => NamedNode::new(iri)
             .map_err(|e| Error::BadInput(format!("{value:?} is not a valid IRI: {e}")))?
@@ -111,8 +122,15 @@ pub fn all() -> Vec<NamedQuery> {
 /// The named query `name`.
 pub fn get(name: &str) -> Result<NamedQuery> {
     let queries = all();
-    queries.iter().find(|q| q.name == name).cloned().ok_or_else(|| {
-        let names: Vec<_> = queries.iter().map(|q| q.name.as_str()).collect();
-        Error::NotFound(format!("no named query {name:?}; known: {}", names.join(", ")))
-    })
+    queries
+        .iter()
+        .find(|q| q.name == name)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<_> = queries.iter().map(|q| q.name.as_str()).collect();
+            Error::NotFound(format!(
+                "no named query {name:?}; known: {}",
+                names.join(", ")
+            ))
+        })
 }

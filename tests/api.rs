@@ -34,7 +34,9 @@ async fn get_counts_the_bundled_triples() {
     let expected = engine.store().len().expect("len");
     let reply = send(&engine, None, sparql_get(COUNT_ALL, None)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert!(reply.content_type().starts_with("application/sparql-results+json"));
+    assert!(reply
+        .content_type()
+        .starts_with("application/sparql-results+json"));
     assert_eq!(first_binding(&reply, "n"), expected.to_string());
     assert!(expected > 100, "the bundled content is loaded: {expected}");
 }
@@ -49,7 +51,10 @@ async fn post_form_and_direct_query() {
         .expect("request");
     let reply = send(&engine, None, form).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(first_binding(&reply, "s"), "https://twinpath.org/id/gene/TP53");
+    assert_eq!(
+        first_binding(&reply, "s"),
+        "https://twinpath.org/id/gene/TP53"
+    );
 
     let direct = Request::post("/sparql")
         .header("content-type", "application/sparql-query")
@@ -57,13 +62,19 @@ async fn post_form_and_direct_query() {
         .expect("request");
     let reply = send(&engine, None, direct).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(first_binding(&reply, "s"), "https://twinpath.org/id/gene/TP53");
+    assert_eq!(
+        first_binding(&reply, "s"),
+        "https://twinpath.org/id/gene/TP53"
+    );
 
     let wrong = Request::post("/sparql")
         .header("content-type", "text/plain")
         .body(Body::from(query))
         .expect("request");
-    assert_eq!(send(&engine, None, wrong).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        send(&engine, None, wrong).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
 }
 
 #[tokio::test]
@@ -71,16 +82,32 @@ async fn select_in_every_results_syntax() {
     let engine = bundled_engine(limits());
     let query = "PREFIX tw: <https://twinpath.org/ns#> SELECT ?symbol WHERE { ?g tw:symbol ?symbol } ORDER BY ?symbol";
     for (accept, media, needle) in [
-        ("application/sparql-results+json", "application/sparql-results+json", "\"CDK2\""),
-        ("application/sparql-results+xml", "application/sparql-results+xml", "<literal>CDK2</literal>"),
+        (
+            "application/sparql-results+json",
+            "application/sparql-results+json",
+            "\"CDK2\"",
+        ),
+        (
+            "application/sparql-results+xml",
+            "application/sparql-results+xml",
+            "<literal>CDK2</literal>",
+        ),
         ("text/csv", "text/csv", "symbol\r\nCDK2\r\n"),
-        ("text/tab-separated-values", "text/tab-separated-values", "?symbol\n\"CDK2\"\n"),
+        (
+            "text/tab-separated-values",
+            "text/tab-separated-values",
+            "?symbol\n\"CDK2\"\n",
+        ),
         ("text/html;q=0.5, text/csv;q=0.9", "text/csv", "CDK2"),
         ("*/*", "application/sparql-results+json", "CDK2"),
     ] {
         let reply = send(&engine, None, sparql_get(query, Some(accept))).await;
         assert_eq!(reply.status, StatusCode::OK, "{accept}: {}", reply.text());
-        assert!(reply.content_type().starts_with(media), "{accept} gave {}", reply.content_type());
+        assert!(
+            reply.content_type().starts_with(media),
+            "{accept} gave {}",
+            reply.content_type()
+        );
         assert!(reply.text().contains(needle), "{accept}: {}", reply.text());
     }
     // format= overrides Accept.
@@ -110,10 +137,17 @@ async fn ask_answers_a_boolean() {
     let reply = send(
         &engine,
         None,
-        sparql_get("ASK { <https://twinpath.org/id/gene/MDM2> ?p ?o }", Some("application/sparql-results+xml")),
+        sparql_get(
+            "ASK { <https://twinpath.org/id/gene/MDM2> ?p ?o }",
+            Some("application/sparql-results+xml"),
+        ),
     )
     .await;
-    assert!(reply.text().contains("<boolean>true</boolean>"), "{}", reply.text());
+    assert!(
+        reply.text().contains("<boolean>true</boolean>"),
+        "{}",
+        reply.text()
+    );
 }
 
 #[tokio::test]
@@ -124,27 +158,48 @@ async fn construct_and_describe_in_every_rdf_syntax() {
         ("text/turtle", RdfFormat::Turtle),
         ("application/n-triples", RdfFormat::NTriples),
         ("application/rdf+xml", RdfFormat::RdfXml),
-        ("application/ld+json", RdfFormat::JsonLd { profile: Default::default() }),
+        (
+            "application/ld+json",
+            RdfFormat::JsonLd {
+                profile: Default::default(),
+            },
+        ),
     ] {
         let reply = send(&engine, None, sparql_get(construct, Some(accept))).await;
         assert_eq!(reply.status, StatusCode::OK, "{accept}: {}", reply.text());
-        assert!(reply.content_type().starts_with(accept), "{accept} gave {}", reply.content_type());
+        assert!(
+            reply.content_type().starts_with(accept),
+            "{accept} gave {}",
+            reply.content_type()
+        );
         let triples = RdfParser::from_format(format)
             .for_slice(&reply.body)
             .collect::<Result<Vec<_>, _>>()
             .unwrap_or_else(|e| panic!("{accept} does not parse back: {e}\n{}", reply.text()));
-        assert_eq!(triples.len(), 8, "{accept}: 4 interactions × (source, target)");
+        assert_eq!(
+            triples.len(),
+            8,
+            "{accept}: 4 interactions × (source, target)"
+        );
     }
     let describe = send(
         &engine,
         None,
-        sparql_get("DESCRIBE <https://twinpath.org/id/gene/CDKN1A>", Some("text/turtle")),
+        sparql_get(
+            "DESCRIBE <https://twinpath.org/id/gene/CDKN1A>",
+            Some("text/turtle"),
+        ),
     )
     .await;
     assert_eq!(describe.status, StatusCode::OK);
     assert!(describe.text().contains("WAF1"), "{}", describe.text());
     // A graph answer asked for as SPARQL JSON results cannot be given.
-    let reply = send(&engine, None, sparql_get(construct, Some("application/sparql-results+json"))).await;
+    let reply = send(
+        &engine,
+        None,
+        sparql_get(construct, Some("application/sparql-results+json")),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::NOT_ACCEPTABLE);
 }
 
@@ -152,7 +207,10 @@ async fn construct_and_describe_in_every_rdf_syntax() {
 async fn protocol_dataset_parameters_are_honoured() {
     let engine = bundled_engine(limits());
     let graph = "https://twinpath.org/graph/p53-mdm2-p21";
-    let in_graph = engine.store().graph_len(&oxigraph::model::NamedNode::new(graph).expect("iri")).expect("len");
+    let in_graph = engine
+        .store()
+        .graph_len(&oxigraph::model::NamedNode::new(graph).expect("iri"))
+        .expect("len");
     // default-graph-uri makes one graph the default graph.
     let uri = format!(
         "/sparql?query={}&default-graph-uri={}",
@@ -168,7 +226,10 @@ async fn protocol_dataset_parameters_are_honoured() {
         encode(graph)
     );
     let reply = send(&engine, None, get(&uri)).await;
-    let bindings = reply.json()["results"]["bindings"].as_array().expect("rows").clone();
+    let bindings = reply.json()["results"]["bindings"]
+        .as_array()
+        .expect("rows")
+        .clone();
     assert_eq!(bindings.len(), 1, "{bindings:?}");
     assert_eq!(bindings[0]["g"]["value"], graph);
     // Without them, the default graph is the union of all graphs.
@@ -181,7 +242,15 @@ async fn protocol_dataset_parameters_are_honoured() {
     let union: usize = first_binding(&reply, "n").parse().expect("int");
     assert!(union > in_graph);
     // A bad IRI is a bad request.
-    let reply = send(&engine, None, get(&format!("/sparql?query={}&default-graph-uri=not%20an%20iri", encode("ASK {}")))).await;
+    let reply = send(
+        &engine,
+        None,
+        get(&format!(
+            "/sparql?query={}&default-graph-uri=not%20an%20iri",
+            encode("ASK {}")
+        )),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
@@ -191,7 +260,9 @@ async fn query_errors_are_json() {
     let reply = send(&engine, None, sparql_get("SELECT WHERE {", None)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"], "query-syntax");
-    assert!(reply.json()["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(reply.json()["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
     let reply = send(&engine, None, get("/sparql")).await;
     // No query: the page is shown to a browser.
     assert_eq!(reply.status, StatusCode::OK);
@@ -203,7 +274,9 @@ fn update_request(update: &str, authorization: Option<&str>) -> Request<Body> {
     if let Some(value) = authorization {
         builder = builder.header("authorization", value);
     }
-    builder.body(Body::from(update.to_owned())).expect("request")
+    builder
+        .body(Body::from(update.to_owned()))
+        .expect("request")
 }
 
 #[tokio::test]
@@ -213,19 +286,41 @@ async fn updates_need_the_right_token() {
     let before = engine.store().len().expect("len");
 
     // No token configured: updates are refused and the message says how to enable them.
-    let reply = send(&engine, None, update_request(insert, Some("Bearer anything"))).await;
+    let reply = send(
+        &engine,
+        None,
+        update_request(insert, Some("Bearer anything")),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    assert!(reply.json()["message"].as_str().unwrap_or_default().contains("--token"));
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("--token"));
 
     // Token configured: none, a wrong one, then the right one.
     let reply = send(&engine, Some("s3cret"), update_request(insert, None)).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert!(reply.headers.contains_key("www-authenticate"));
-    let reply = send(&engine, Some("s3cret"), update_request(insert, Some("Bearer wrong"))).await;
+    let reply = send(
+        &engine,
+        Some("s3cret"),
+        update_request(insert, Some("Bearer wrong")),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(engine.store().len().expect("len"), before, "refused updates change nothing");
+    assert_eq!(
+        engine.store().len().expect("len"),
+        before,
+        "refused updates change nothing"
+    );
 
-    let reply = send(&engine, Some("s3cret"), update_request(insert, Some("Bearer s3cret"))).await;
+    let reply = send(
+        &engine,
+        Some("s3cret"),
+        update_request(insert, Some("Bearer s3cret")),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
     assert_eq!(engine.store().len().expect("len"), before + 1);
 
@@ -233,13 +328,24 @@ async fn updates_need_the_right_token() {
     let form = Request::post("/update")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("authorization", "Bearer s3cret")
-        .body(Body::from(format!("update={}", encode("DROP GRAPH <https://example.org/g>"))))
+        .body(Body::from(format!(
+            "update={}",
+            encode("DROP GRAPH <https://example.org/g>")
+        )))
         .expect("request");
-    assert_eq!(send(&engine, Some("s3cret"), form).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(&engine, Some("s3cret"), form).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(engine.store().len().expect("len"), before);
 
     // A malformed update is a bad request and changes nothing.
-    let reply = send(&engine, Some("s3cret"), update_request("INSERT DATA {", Some("Bearer s3cret"))).await;
+    let reply = send(
+        &engine,
+        Some("s3cret"),
+        update_request("INSERT DATA {", Some("Bearer s3cret")),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(engine.store().len().expect("len"), before);
 }
@@ -259,9 +365,17 @@ async fn a_slow_query_times_out_and_the_server_keeps_serving() {
     ] {
         let started = std::time::Instant::now();
         let reply = send(&engine, None, sparql_get(slow, None)).await;
-        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.text());
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            reply.text()
+        );
         assert_eq!(reply.json()["error"], "query-timeout");
-        assert!(started.elapsed() < Duration::from_secs(10), "answered at the deadline, not at the end");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "answered at the deadline, not at the end"
+        );
     }
     let reply = send(&engine, None, sparql_get("ASK { ?s ?p ?o }", None)).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -273,10 +387,20 @@ async fn a_result_over_the_limit_is_refused() {
         timeout: Duration::from_secs(30),
         max_results: 5,
     });
-    let reply = send(&engine, None, sparql_get("SELECT * WHERE { ?s ?p ?o }", None)).await;
+    let reply = send(
+        &engine,
+        None,
+        sparql_get("SELECT * WHERE { ?s ?p ?o }", None),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.json()["error"], "result-too-large");
-    let reply = send(&engine, None, sparql_get("SELECT * WHERE { ?s ?p ?o } LIMIT 5", None)).await;
+    let reply = send(
+        &engine,
+        None,
+        sparql_get("SELECT * WHERE { ?s ?p ?o } LIMIT 5", None),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
 }
 
@@ -299,7 +423,12 @@ async fn health_graphs_queries_page_and_cors() {
     assert_eq!(p53["sha256"].as_str().map(str::len), Some(64));
 
     let reply = send(&engine, None, get("/queries")).await;
-    assert!(reply.json().as_array().expect("array").iter().any(|q| q["name"] == "interactions"));
+    assert!(reply
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|q| q["name"] == "interactions"));
     let reply = send(&engine, None, get("/queries/interactions?format=csv")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.text().lines().count(), 5, "{}", reply.text());
@@ -315,7 +444,10 @@ async fn health_graphs_queries_page_and_cors() {
         .expect("request");
     let reply = send(&engine, None, request).await;
     assert_eq!(
-        reply.headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        reply
+            .headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
         Some("*")
     );
 }
@@ -339,17 +471,45 @@ async fn graph_store_protocol_reads_replaces_and_drops() {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     assert_eq!(reply.json()["triples"], 3);
 
-    let reply = send(&engine, None, Request::get(&uri).header("accept", "application/n-triples").body(Body::empty()).expect("request")).await;
+    let reply = send(
+        &engine,
+        None,
+        Request::get(&uri)
+            .header("accept", "application/n-triples")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.text().lines().count(), 3, "{}", reply.text());
 
     let before = engine.store().len().expect("len");
-    let reply = send(&engine, Some("t"), put("<https://example.org/a> <https://example.org/p> .", Some("t"))).await;
+    let reply = send(
+        &engine,
+        Some("t"),
+        put(
+            "<https://example.org/a> <https://example.org/p> .",
+            Some("t"),
+        ),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"], "rdf-syntax");
-    assert_eq!(engine.store().len().expect("len"), before, "a bad upload changes nothing");
+    assert_eq!(
+        engine.store().len().expect("len"),
+        before,
+        "a bad upload changes nothing"
+    );
 
-    let reply = send(&engine, Some("t"), put("<https://example.org/a> <https://example.org/p> 9 .", Some("t"))).await;
+    let reply = send(
+        &engine,
+        Some("t"),
+        put(
+            "<https://example.org/a> <https://example.org/p> 9 .",
+            Some("t"),
+        ),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "replaced: {}", reply.text());
 
     let delete = |token: &str| {
@@ -358,7 +518,16 @@ async fn graph_store_protocol_reads_replaces_and_drops() {
             .body(Body::empty())
             .expect("request")
     };
-    assert_eq!(send(&engine, Some("t"), delete("t")).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(send(&engine, Some("t"), delete("t")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(send(&engine, None, get(&uri)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&engine, Some("t"), delete("t")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        send(&engine, Some("t"), delete("t")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&engine, None, get(&uri)).await.status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -22,8 +22,18 @@ fn generate(path: &Path, triples: usize, version: &str) {
         writeln!(out, "{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://twinpath.org/ns#Gene{}> .", i % 50).expect("write");
         writeln!(out, "{s} <http://www.w3.org/2000/01/rdf-schema#label> \"entity number {i} ({version})\"@en .").expect("write");
         writeln!(out, "{s} <https://twinpath.org/ns#value> \"{}\"^^<http://www.w3.org/2001/XMLSchema#double> .", i as f64 * 0.37).expect("write");
-        writeln!(out, "{s} <https://twinpath.org/ns#source> <https://twinpath.org/id/bench/e{}> .", (i * 7919) % entities).expect("write");
-        writeln!(out, "{s} <https://twinpath.org/ns#evidence> <https://identifiers.org/pubmed:{}> .", 1_000_000 + i % 5000).expect("write");
+        writeln!(
+            out,
+            "{s} <https://twinpath.org/ns#source> <https://twinpath.org/id/bench/e{}> .",
+            (i * 7919) % entities
+        )
+        .expect("write");
+        writeln!(
+            out,
+            "{s} <https://twinpath.org/ns#evidence> <https://identifiers.org/pubmed:{}> .",
+            1_000_000 + i % 5000
+        )
+        .expect("write");
     }
     out.flush().expect("flush");
 }
@@ -59,7 +69,8 @@ fn bench_load_rate_against_oxigraph() {
             let mut loader = store.bulk_loader();
             loader
                 .load_from_reader(
-                    RdfParser::from_format(RdfFormat::NTriples).with_default_graph(GraphName::NamedNode(graph.clone())),
+                    RdfParser::from_format(RdfFormat::NTriples)
+                        .with_default_graph(GraphName::NamedNode(graph.clone())),
                     std::io::BufReader::new(std::fs::File::open(&v1).expect("open")),
                 )
                 .expect("load");
@@ -75,7 +86,8 @@ fn bench_load_rate_against_oxigraph() {
             let store = oxigraph::store::Store::open(&plain_dir).expect("open");
             store
                 .load_from_reader(
-                    RdfParser::from_format(RdfFormat::NTriples).with_default_graph(GraphName::NamedNode(graph.clone())),
+                    RdfParser::from_format(RdfFormat::NTriples)
+                        .with_default_graph(GraphName::NamedNode(graph.clone())),
                     std::io::BufReader::new(std::fs::File::open(&v1).expect("open")),
                 )
                 .expect("load");
@@ -91,28 +103,57 @@ fn bench_load_rate_against_oxigraph() {
             graph: Some(graph.clone()),
             ..LoadOptions::default()
         };
-        let first = store.load(&LoadSource::File(&v1), &options, &NoProgress).expect("load");
-        let same = store.load(&LoadSource::File(&v1), &options, &NoProgress).expect("reload");
-        let edited = store.load(&LoadSource::File(&v2), &options, &NoProgress).expect("replace");
+        let first = store
+            .load(&LoadSource::File(&v1), &options, &NoProgress)
+            .expect("load");
+        let same = store
+            .load(&LoadSource::File(&v1), &options, &NoProgress)
+            .expect("reload");
+        let edited = store
+            .load(&LoadSource::File(&v2), &options, &NoProgress)
+            .expect("replace");
         assert!(same.replaced && edited.replaced);
         assert_eq!(store.graph_len(&graph).expect("len"), n);
         drop(store);
         let _ = std::fs::remove_dir_all(&ours_dir);
 
-        let row = [plain_bulk, plain_transaction, first.rate(), same.rate(), edited.rate()];
+        let row = [
+            plain_bulk,
+            plain_transaction,
+            first.rate(),
+            same.rate(),
+            edited.rate(),
+        ];
         println!("round {round}: {row:.0?}");
         rows.push(row);
     }
-    let m: Vec<f64> = (0..5).map(|i| median(rows.iter().map(|r| r[i]).collect())).collect();
-    println!("median of {rounds} rounds, {n} triples (N-Triples, {} MB):", std::fs::metadata(&v1).map(|m| m.len() >> 20).unwrap_or(0));
+    let m: Vec<f64> = (0..5)
+        .map(|i| median(rows.iter().map(|r| r[i]).collect()))
+        .collect();
+    println!(
+        "median of {rounds} rounds, {n} triples (N-Triples, {} MB):",
+        std::fs::metadata(&v1).map(|m| m.len() >> 20).unwrap_or(0)
+    );
     println!("| load | triples/s | ratio to oxigraph bulk loader |");
     println!("|---|---|---|");
     for (name, value) in [
         ("oxigraph bulk loader, new store", m[0]),
-        ("oxigraph transactional load (`Store::load_from_reader`), new store", m[1]),
-        ("twinpath load, new graph (bulk loader + catalog, one atomic ingest)", m[2]),
-        ("twinpath reload of the same file (replace by difference, one transaction)", m[3]),
-        ("twinpath load of an edited version, 20% of triples changed (one transaction)", m[4]),
+        (
+            "oxigraph transactional load (`Store::load_from_reader`), new store",
+            m[1],
+        ),
+        (
+            "twinpath load, new graph (bulk loader + catalog, one atomic ingest)",
+            m[2],
+        ),
+        (
+            "twinpath reload of the same file (replace by difference, one transaction)",
+            m[3],
+        ),
+        (
+            "twinpath load of an edited version, 20% of triples changed (one transaction)",
+            m[4],
+        ),
     ] {
         println!("| {name} | {value:.0} | {:.2} |", value / m[0]);
     }
@@ -132,7 +173,9 @@ impl XorShift {
     fn symbol(&mut self) -> String {
         const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
         let len = 3 + (self.next() % 5) as usize;
-        let mut s: String = (0..len).map(|_| LETTERS[(self.next() % 26) as usize] as char).collect();
+        let mut s: String = (0..len)
+            .map(|_| LETTERS[(self.next() % 26) as usize] as char)
+            .collect();
         s.push_str(&(self.next() % 20).to_string());
         s
     }
@@ -147,7 +190,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn bench_search_latency_against_sparql() {
     use twinpath::search::{Entity, SearchIndex, SearchRequest};
     let n = 1_000_000;
-    let words = ["kinase", "receptor", "ligase", "factor", "protein", "transporter", "channel", "inhibitor", "binding", "nuclear"];
+    let words = [
+        "kinase",
+        "receptor",
+        "ligase",
+        "factor",
+        "protein",
+        "transporter",
+        "channel",
+        "inhibitor",
+        "binding",
+        "nuclear",
+    ];
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let entities: Vec<Entity> = (0..n)
         .map(|i| Entity {
@@ -155,7 +209,10 @@ fn bench_search_latency_against_sparql() {
             graph: "https://twinpath.org/graph/bench".into(),
             label: rng.symbol(),
             synonyms: vec![rng.symbol(), rng.symbol()],
-            identifiers: vec![format!("https://identifiers.org/hgnc:{i}"), format!("hgnc:{i}")],
+            identifiers: vec![
+                format!("https://identifiers.org/hgnc:{i}"),
+                format!("hgnc:{i}"),
+            ],
             description: Some(format!("{} {} {i}", words[i % 10], words[(i / 10) % 10])),
             types: vec![if i % 3 == 0 { "tw:Protein" } else { "tw:Gene" }.into()],
         })
@@ -163,7 +220,10 @@ fn bench_search_latency_against_sparql() {
     let started = Instant::now();
     let index = SearchIndex::new().expect("index");
     index.rebuild(entities.iter().cloned()).expect("indexed");
-    println!("indexed {n} entities in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "indexed {n} entities in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // Single-term queries: exact symbols, synonyms, prefixes, one-typo names, identifiers.
     let mut queries: Vec<(&str, String)> = Vec::new();
@@ -187,7 +247,12 @@ fn bench_search_latency_against_sparql() {
     for (kind, text) in &queries {
         let started = Instant::now();
         let hits = index
-            .search(&SearchRequest { text, kind: None, limit: 10, offset: 0 })
+            .search(&SearchRequest {
+                text,
+                kind: None,
+                limit: 10,
+                offset: 0,
+            })
             .expect("search");
         let ms = started.elapsed().as_secs_f64() * 1e3;
         assert!(!hits.is_empty(), "{kind} {text}");
@@ -197,25 +262,46 @@ fn bench_search_latency_against_sparql() {
     all.sort_by(f64::total_cmp);
     println!("| queries | p50 ms | p99 ms |");
     println!("|---|---|---|");
-    println!("| all {} | {:.3} | {:.3} |", all.len(), percentile(&all, 0.5), percentile(&all, 0.99));
+    println!(
+        "| all {} | {:.3} | {:.3} |",
+        all.len(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.99)
+    );
     for (kind, mut times) in by_kind {
         times.sort_by(f64::total_cmp);
-        println!("| {kind} ({}) | {:.3} | {:.3} |", times.len(), percentile(&times, 0.5), percentile(&times, 0.99));
+        println!(
+            "| {kind} ({}) | {:.3} | {:.3} |",
+            times.len(),
+            percentile(&times, 0.5),
+            percentile(&times, 0.99)
+        );
     }
 
     // The alternative without a search index: SPARQL over the same names in oxigraph.
     let dir = tempfile::tempdir().expect("tempdir");
     let store = oxigraph::store::Store::open(dir.path()).expect("open");
     let mut loader = store.bulk_loader();
-    let graph = GraphName::NamedNode(NamedNode::new("https://twinpath.org/graph/bench").expect("iri"));
+    let graph =
+        GraphName::NamedNode(NamedNode::new("https://twinpath.org/graph/bench").expect("iri"));
     let label = NamedNode::new("http://www.w3.org/2000/01/rdf-schema#label").expect("iri");
     let alt = NamedNode::new("http://www.w3.org/2004/02/skos/core#altLabel").expect("iri");
     loader
         .load_quads(entities.iter().flat_map(|e| {
             let s = NamedNode::new(&e.iri).expect("iri");
-            let mut quads = vec![oxigraph::model::Quad::new(s.clone(), label.clone(), oxigraph::model::Literal::from(e.label.as_str()), graph.clone())];
+            let mut quads = vec![oxigraph::model::Quad::new(
+                s.clone(),
+                label.clone(),
+                oxigraph::model::Literal::from(e.label.as_str()),
+                graph.clone(),
+            )];
             for synonym in &e.synonyms {
-                quads.push(oxigraph::model::Quad::new(s.clone(), alt.clone(), oxigraph::model::Literal::from(synonym.as_str()), graph.clone()));
+                quads.push(oxigraph::model::Quad::new(
+                    s.clone(),
+                    alt.clone(),
+                    oxigraph::model::Literal::from(synonym.as_str()),
+                    graph.clone(),
+                ));
             }
             quads
         }))
@@ -237,7 +323,9 @@ fn bench_search_latency_against_sparql() {
     let mut exact = Vec::new();
     let mut contains = Vec::new();
     for (_, text) in queries.iter().filter(|(k, _)| *k == "synonym").take(200) {
-        exact.push(run(&format!("SELECT ?s WHERE {{ GRAPH ?g {{ ?s ?p \"{text}\" }} }} LIMIT 10")));
+        exact.push(run(&format!(
+            "SELECT ?s WHERE {{ GRAPH ?g {{ ?s ?p \"{text}\" }} }} LIMIT 10"
+        )));
     }
     for (_, text) in queries.iter().filter(|(k, _)| *k == "prefix").take(5) {
         contains.push(run(&format!(
@@ -247,6 +335,16 @@ fn bench_search_latency_against_sparql() {
     }
     exact.sort_by(f64::total_cmp);
     contains.sort_by(f64::total_cmp);
-    println!("| SPARQL exact literal lookup, case-sensitive ({}) | {:.3} | {:.3} |", exact.len(), percentile(&exact, 0.5), percentile(&exact, 0.99));
-    println!("| SPARQL STRSTARTS(LCASE(...)) prefix scan ({}) | {:.3} | {:.3} |", contains.len(), percentile(&contains, 0.5), percentile(&contains, 0.99));
+    println!(
+        "| SPARQL exact literal lookup, case-sensitive ({}) | {:.3} | {:.3} |",
+        exact.len(),
+        percentile(&exact, 0.5),
+        percentile(&exact, 0.99)
+    );
+    println!(
+        "| SPARQL STRSTARTS(LCASE(...)) prefix scan ({}) | {:.3} | {:.3} |",
+        contains.len(),
+        percentile(&contains, 0.5),
+        percentile(&contains, 0.99)
+    );
 }

@@ -31,16 +31,32 @@ fn init_load_query_graphs_and_exit_codes() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("p53-mdm2-p21"), "{}", stdout(&out));
 
-    let good = write(dir.path(), "mini.ttl", "<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n");
+    let good = write(
+        dir.path(),
+        "mini.ttl",
+        "<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n",
+    );
     let out = twinpath(&data, &["load", good.to_str().expect("utf-8 path")]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("https://twinpath.org/graph/mini"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("https://twinpath.org/graph/mini"),
+        "{}",
+        stdout(&out)
+    );
 
     // A syntax error: exit 2, the message names file, line and column.
-    let bad = write(dir.path(), "bad.ttl", "<https://example.org/a> <https://example.org/p>\n  <https://example.org/b> <oops .\n");
+    let bad = write(
+        dir.path(),
+        "bad.ttl",
+        "<https://example.org/a> <https://example.org/p>\n  <https://example.org/b> <oops .\n",
+    );
     let out = twinpath(&data, &["load", bad.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains(&format!("{}:2:", bad.display())), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}:2:", bad.display())),
+        "{}",
+        stderr(&out)
+    );
 
     // A missing file is bad input too; a query error is a failure of the work.
     let out = twinpath(&data, &["load", "/no/such/file.ttl"]);
@@ -50,16 +66,36 @@ fn init_load_query_graphs_and_exit_codes() {
     let out = twinpath(&data, &["query"]);
     assert_eq!(out.status.code(), Some(2), "usage error: {}", stderr(&out));
 
-    let out = twinpath(&data, &["query", "--format", "csv", "SELECT ?o WHERE { GRAPH <https://twinpath.org/graph/mini> { ?s ?p ?o } }"]);
+    let out = twinpath(
+        &data,
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT ?o WHERE { GRAPH <https://twinpath.org/graph/mini> { ?s ?p ?o } }",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "o\r\nhttps://example.org/b\r\n");
 
     let out = twinpath(&data, &["graphs", "--format", "json"]);
     let graphs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let mini = graphs.as_array().expect("array").iter().find(|g| g["graph"] == "https://twinpath.org/graph/mini").expect("listed");
+    let mini = graphs
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|g| g["graph"] == "https://twinpath.org/graph/mini")
+        .expect("listed");
     assert_eq!(mini["triples"], 1);
 
-    let out = twinpath(&data, &["validate", good.to_str().expect("utf-8"), bad.to_str().expect("utf-8")]);
+    let out = twinpath(
+        &data,
+        &[
+            "validate",
+            good.to_str().expect("utf-8"),
+            bad.to_str().expect("utf-8"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
 
     // A dump of the whole store holds every quad; a backup is a store of its own with the same content.
@@ -75,10 +111,26 @@ fn init_load_query_graphs_and_exit_codes() {
     let store = twinpath::store::Store::open(&copy).expect("the backup opens as a store");
     assert_eq!(store.len().expect("len"), dumped.lines().count());
     drop(store);
-    let out = twinpath(&data, &["dump", "--graph", "https://twinpath.org/graph/mini", "--format", "ntriples"]);
-    assert_eq!(stdout(&out), "<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n");
+    let out = twinpath(
+        &data,
+        &[
+            "dump",
+            "--graph",
+            "https://twinpath.org/graph/mini",
+            "--format",
+            "ntriples",
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        "<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n"
+    );
     let out = twinpath(&data, &["dump", "--format", "turtle"]);
-    assert_eq!(out.status.code(), Some(2), "the whole store needs a quad syntax");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the whole store needs a quad syntax"
+    );
 
     let out = twinpath(&data, &["load", "--help"]);
     assert!(stdout(&out).contains("replaces its graph"));
@@ -89,8 +141,14 @@ fn init_load_query_graphs_and_exit_codes() {
 fn every_named_query_gives_its_expected_answer() {
     let engine = bundled_engine(limits());
     let rows = |name: &str, params: &[(&str, &str)]| -> Vec<Vec<String>> {
-        let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        match engine.run_named_query(name, &params).unwrap_or_else(|e| panic!("{name}: {e}")) {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        match engine
+            .run_named_query(name, &params)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+        {
             QueryAnswer::Solutions { rows, .. } => rows
                 .into_iter()
                 .map(|r| {
@@ -116,33 +174,76 @@ fn every_named_query_gives_its_expected_answer() {
         .into_iter()
         .map(|g| (g.graph, g.triples.to_string()))
         .collect();
-    assert_eq!(graphs.iter().map(|r| (r[0].clone(), r[1].clone())).collect::<Vec<_>>(), live);
+    assert_eq!(
+        graphs
+            .iter()
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect::<Vec<_>>(),
+        live
+    );
     checked.insert("graphs", ());
 
     let interactions = rows("interactions", &[]);
     assert_eq!(
-        interactions.iter().map(|r| format!("{} {} {}", r[1], r[3], r[2])).collect::<Vec<_>>(),
-        ["CDKN1A - CDK2", "MDM2 - TP53", "TP53 + CDKN1A", "TP53 + MDM2"]
+        interactions
+            .iter()
+            .map(|r| format!("{} {} {}", r[1], r[3], r[2]))
+            .collect::<Vec<_>>(),
+        [
+            "CDKN1A - CDK2",
+            "MDM2 - TP53",
+            "TP53 + CDKN1A",
+            "TP53 + MDM2"
+        ]
     );
-    assert!(interactions.iter().all(|r| r[0] == "https://twinpath.org/id/pathway/p53-mdm2-p21"));
-    assert!(interactions.iter().all(|r| r[4].contains("https://doi.org/")), "every interaction has evidence");
-    let one = rows("interactions", &[("pathway", "https://twinpath.org/id/pathway/p53-mdm2-p21")]);
+    assert!(interactions
+        .iter()
+        .all(|r| r[0] == "https://twinpath.org/id/pathway/p53-mdm2-p21"));
+    assert!(
+        interactions
+            .iter()
+            .all(|r| r[4].contains("https://doi.org/")),
+        "every interaction has evidence"
+    );
+    let one = rows(
+        "interactions",
+        &[("pathway", "https://twinpath.org/id/pathway/p53-mdm2-p21")],
+    );
     assert_eq!(one.len(), 4);
-    let none = rows("interactions", &[("pathway", "https://twinpath.org/id/pathway/none")]);
+    let none = rows(
+        "interactions",
+        &[("pathway", "https://twinpath.org/id/pathway/none")],
+    );
     assert!(none.is_empty());
-    assert!(engine.run_named_query("interactions", &[("nope".into(), "x".into())]).is_err());
+    assert!(engine
+        .run_named_query("interactions", &[("nope".into(), "x".into())])
+        .is_err());
     checked.insert("interactions", ());
 
     let vocabulary = rows("vocabulary", &[]);
-    for class in ["Gene", "Hallmark", "Activation", "Inhibition", "PatientTwin", "SimulationRun", "Load"] {
+    for class in [
+        "Gene",
+        "Hallmark",
+        "Activation",
+        "Inhibition",
+        "PatientTwin",
+        "SimulationRun",
+        "Load",
+    ] {
         let iri = format!("https://twinpath.org/ns#{class}");
-        assert!(vocabulary.iter().any(|r| r[0] == iri && !r[2].is_empty()), "tw:{class} with a comment");
+        assert!(
+            vocabulary.iter().any(|r| r[0] == iri && !r[2].is_empty()),
+            "tw:{class} with a comment"
+        );
     }
     checked.insert("vocabulary", ());
 
     let all: Vec<String> = engine.named_queries().into_iter().map(|q| q.name).collect();
     for name in &all {
-        assert!(checked.contains_key(name.as_str()), "queries/{name}.rq has no expected answer in this test");
+        assert!(
+            checked.contains_key(name.as_str()),
+            "queries/{name}.rq has no expected answer in this test"
+        );
     }
     assert_eq!(all.len(), checked.len());
 }
@@ -164,7 +265,10 @@ fn serve_finishes_requests_in_flight_on_sigterm() {
     let mut address = None;
     let mut line = String::new();
     while address.is_none() && log.read_line(&mut line).expect("read log") > 0 {
-        address = line.split("listening on http://").nth(1).map(|a| a.trim().to_owned());
+        address = line
+            .split("listening on http://")
+            .nth(1)
+            .map(|a| a.trim().to_owned());
         line.clear();
     }
     let address = address.expect("serve prints its address");
@@ -182,14 +286,22 @@ fn serve_finishes_requests_in_flight_on_sigterm() {
     .expect("send");
     std::thread::sleep(std::time::Duration::from_millis(300));
     let started = std::time::Instant::now();
-    let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
 
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read the response");
+    stream
+        .read_to_string(&mut response)
+        .expect("read the response");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\r\nn\r\n"), "{response}");
     let exit = server.wait().expect("server exits");
     assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
-    eprintln!("the request in flight finished {:?} after SIGTERM", started.elapsed());
+    eprintln!(
+        "the request in flight finished {:?} after SIGTERM",
+        started.elapsed()
+    );
 }

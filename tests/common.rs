@@ -20,7 +20,9 @@ pub fn limits() -> QueryLimits {
 /// An in-memory engine holding the bundled ontologies and pathways.
 pub fn bundled_engine(limits: QueryLimits) -> Arc<Engine> {
     let engine = Engine::in_memory(limits).expect("in-memory store");
-    engine.load_bundled(&NoProgress).expect("bundled content loads");
+    engine
+        .load_bundled(&NoProgress)
+        .expect("bundled content loads");
     Arc::new(engine)
 }
 
@@ -36,7 +38,8 @@ impl Reply {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
     pub fn content_type(&self) -> String {
@@ -59,8 +62,18 @@ pub async fn send(engine: &Arc<Engine>, token: Option<&str>, request: Request<Bo
     let response = app.oneshot(request).await.expect("router answers");
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-    Reply { status, headers, body }
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// Percent-encodes a query-string value.
@@ -70,7 +83,10 @@ pub fn encode(value: &str) -> String {
 
 /// The single integer a `SELECT (COUNT(*) AS ?n)` query answers.
 pub fn count(engine: &Engine, query: &str) -> i64 {
-    match engine.query(query, &Dataset::default()).expect("query runs") {
+    match engine
+        .query(query, &Dataset::default())
+        .expect("query runs")
+    {
         QueryAnswer::Solutions { rows, .. } => match &rows[0][0] {
             Some(oxigraph::model::Term::Literal(l)) => l.value().parse().expect("an integer"),
             other => panic!("not a count: {other:?}"),

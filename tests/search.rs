@@ -10,7 +10,12 @@ use twinpath::Engine;
 
 fn first(engine: &Engine, text: &str) -> Option<String> {
     engine
-        .search(&SearchRequest { text, kind: None, limit: 5, offset: 0 })
+        .search(&SearchRequest {
+            text,
+            kind: None,
+            limit: 5,
+            offset: 0,
+        })
         .expect("search")
         .first()
         .map(|h| h.iri.clone())
@@ -25,7 +30,14 @@ const ERBB2: &str = "@prefix tw: <https://twinpath.org/ns#> .
 #[tokio::test]
 async fn search_over_http_ranks_as_a_biologist_expects() {
     let engine = bundled_engine(limits());
-    let reply = send(&engine, None, Request::get("/search?q=p53").body(Body::empty()).expect("request")).await;
+    let reply = send(
+        &engine,
+        None,
+        Request::get("/search?q=p53")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let hits = reply.json();
     assert_eq!(hits[0]["iri"], "https://twinpath.org/id/gene/TP53");
@@ -42,16 +54,53 @@ async fn search_over_http_ranks_as_a_biologist_expects() {
         ("hgnc:6973", "https://twinpath.org/id/gene/MDM2"),
         ("P38936", "https://twinpath.org/id/gene/CDKN1A"),
     ] {
-        let reply = send(&engine, None, Request::get(format!("/search?q={}", encode(text))).body(Body::empty()).expect("request")).await;
+        let reply = send(
+            &engine,
+            None,
+            Request::get(format!("/search?q={}", encode(text)))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
         assert_eq!(reply.json()[0]["iri"], expected, "{text}: {}", reply.text());
     }
-    let reply = send(&engine, None, Request::get("/search?q=p53&type=Pathway&limit=3").body(Body::empty()).expect("request")).await;
+    let reply = send(
+        &engine,
+        None,
+        Request::get("/search?q=p53&type=Pathway&limit=3")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
     let hits = reply.json();
-    assert!(hits.as_array().expect("array").iter().all(|h| h["type"] == "tw:Pathway"), "{hits}");
-    assert_eq!(hits[0]["iri"], "https://twinpath.org/id/pathway/p53-mdm2-p21");
-    let reply = send(&engine, None, Request::get("/search?q=p53&limit=100000").body(Body::empty()).expect("request")).await;
+    assert!(
+        hits.as_array()
+            .expect("array")
+            .iter()
+            .all(|h| h["type"] == "tw:Pathway"),
+        "{hits}"
+    );
+    assert_eq!(
+        hits[0]["iri"],
+        "https://twinpath.org/id/pathway/p53-mdm2-p21"
+    );
+    let reply = send(
+        &engine,
+        None,
+        Request::get("/search?q=p53&limit=100000")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    let reply = send(&engine, None, Request::get("/search").body(Body::empty()).expect("request")).await;
+    let reply = send(
+        &engine,
+        None,
+        Request::get("/search")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "q is required");
 }
 
@@ -59,40 +108,82 @@ async fn search_over_http_ranks_as_a_biologist_expects() {
 fn the_index_follows_loads_updates_and_drops() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = bundled_engine(limits());
-    assert_eq!(first(&engine, "p53").as_deref(), Some("https://twinpath.org/id/gene/TP53"));
+    assert_eq!(
+        first(&engine, "p53").as_deref(),
+        Some("https://twinpath.org/id/gene/TP53")
+    );
     assert_eq!(first(&engine, "HER2"), None);
 
     let file = write(dir.path(), "erbb.ttl", ERBB2);
-    engine.load_paths(&[file.clone()], &LoadOptions::default(), &NoProgress).expect("loads");
-    assert_eq!(first(&engine, "HER2").as_deref(), Some("https://twinpath.org/id/gene/ERBB2"));
-    assert_eq!(first(&engine, "ERBB3").as_deref(), Some("https://twinpath.org/id/gene/ERBB2"), "one typo");
+    engine
+        .load_paths(&[file.clone()], &LoadOptions::default(), &NoProgress)
+        .expect("loads");
+    assert_eq!(
+        first(&engine, "HER2").as_deref(),
+        Some("https://twinpath.org/id/gene/ERBB2")
+    );
+    assert_eq!(
+        first(&engine, "ERBB3").as_deref(),
+        Some("https://twinpath.org/id/gene/ERBB2"),
+        "one typo"
+    );
 
     // A failed load leaves the index as it was.
     std::fs::write(&file, "<broken").expect("write");
-    assert!(engine.load_paths(&[file.clone()], &LoadOptions::default(), &NoProgress).is_err());
-    assert_eq!(first(&engine, "HER2").as_deref(), Some("https://twinpath.org/id/gene/ERBB2"));
+    assert!(engine
+        .load_paths(&[file.clone()], &LoadOptions::default(), &NoProgress)
+        .is_err());
+    assert_eq!(
+        first(&engine, "HER2").as_deref(),
+        Some("https://twinpath.org/id/gene/ERBB2")
+    );
 
     // A reload without the synonym drops it.
     std::fs::write(&file, ERBB2.replace("\"HER2\", ", "")).expect("write");
-    engine.load_paths(&[file.clone()], &LoadOptions::default(), &NoProgress).expect("loads");
+    engine
+        .load_paths(&[file.clone()], &LoadOptions::default(), &NoProgress)
+        .expect("loads");
     assert_eq!(first(&engine, "HER2"), None);
 
     engine
         .update("INSERT DATA { GRAPH <https://example.org/notes> { <https://example.org/x> <http://www.w3.org/2000/01/rdf-schema#label> \"zebrafish note\" } }")
         .expect("update");
-    assert_eq!(first(&engine, "zebrafish note").as_deref(), Some("https://example.org/x"));
+    assert_eq!(
+        first(&engine, "zebrafish note").as_deref(),
+        Some("https://example.org/x")
+    );
     engine
-        .drop_graph(&oxigraph::model::NamedNode::new("https://twinpath.org/graph/erbb").expect("iri"))
+        .drop_graph(
+            &oxigraph::model::NamedNode::new("https://twinpath.org/graph/erbb").expect("iri"),
+        )
         .expect("drop");
     let after_drop = engine
-        .search(&SearchRequest { text: "ERBB2", kind: None, limit: 10, offset: 0 })
+        .search(&SearchRequest {
+            text: "ERBB2",
+            kind: None,
+            limit: 10,
+            offset: 0,
+        })
         .expect("search");
-    assert!(after_drop.iter().all(|h| h.iri != "https://twinpath.org/id/gene/ERBB2"), "{after_drop:?}");
+    assert!(
+        after_drop
+            .iter()
+            .all(|h| h.iri != "https://twinpath.org/id/gene/ERBB2"),
+        "{after_drop:?}"
+    );
     // What is left is a mention in a description (tw:logicRule's example), not a name.
-    assert!(after_drop.iter().all(|h| h.matched == "description"), "{after_drop:?}");
+    assert!(
+        after_drop.iter().all(|h| h.matched == "description"),
+        "{after_drop:?}"
+    );
     // The catalog is not searchable.
     assert!(engine
-        .search(&SearchRequest { text: "erbb.ttl", kind: None, limit: 5, offset: 0 })
+        .search(&SearchRequest {
+            text: "erbb.ttl",
+            kind: None,
+            limit: 5,
+            offset: 0
+        })
         .expect("search")
         .iter()
         .all(|h| !h.iri.starts_with("https://twinpath.org/id/load/")));

@@ -30,12 +30,17 @@ fn graph_param(raw: Option<&str>) -> Result<(NamedNode, Option<String>), ApiErro
         }
     }
     let graph = graph.ok_or_else(|| bad_request("missing graph=IRI"))?;
-    let graph = NamedNode::new(&graph).map_err(|e| bad_request(format!("graph: {graph:?} is not an IRI: {e}")))?;
+    let graph = NamedNode::new(&graph)
+        .map_err(|e| bad_request(format!("graph: {graph:?} is not an IRI: {e}")))?;
     Ok((graph, format))
 }
 
 fn not_found(graph: &NamedNode) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("no graph <{}>", graph.as_str()))
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        format!("no graph <{}>", graph.as_str()),
+    )
 }
 
 /// `GET /store?graph=IRI`: the graph's triples, in the negotiated RDF syntax.
@@ -87,7 +92,11 @@ pub(super) async fn put(
         )
     })
     .await?;
-    let status = if report.replaced { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if report.replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(report)).into_response())
 }
 

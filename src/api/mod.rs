@@ -53,7 +53,9 @@ pub fn router(engine: Arc<Engine>, config: ApiConfig) -> Router {
         .route("/search", get(search))
         .route(
             "/store",
-            get(graph_store::get).put(graph_store::put).delete(graph_store::delete),
+            get(graph_store::get)
+                .put(graph_store::put)
+                .delete(graph_store::delete),
         )
         .route("/queries", get(named_queries))
         .route("/queries/{name}", get(sparql::named_query))
@@ -63,7 +65,13 @@ pub fn router(engine: Arc<Engine>, config: ApiConfig) -> Router {
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
-                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+                .allow_methods([
+                    Method::GET,
+                    Method::POST,
+                    Method::PUT,
+                    Method::DELETE,
+                    Method::OPTIONS,
+                ])
                 .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT]),
         )
         .layer(

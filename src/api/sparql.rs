@@ -34,7 +34,8 @@ impl Params {
             .map_err(|e| bad_request(format!("malformed form or query string: {e}")))?;
         for (key, value) in pairs {
             let iri = |value: &str| {
-                NamedNode::new(value).map_err(|e| bad_request(format!("{key}: {value:?} is not an IRI: {e}")))
+                NamedNode::new(value)
+                    .map_err(|e| bad_request(format!("{key}: {value:?} is not an IRI: {e}")))
             };
             match key.as_str() {
                 "query" => into.query = Some(value),
@@ -60,13 +61,20 @@ impl Params {
 
 /// The parameters of a POST: form-encoded, or the operation itself as the body with `direct` as
 /// its media type (`application/sparql-query` or `application/sparql-update`).
-fn post_params(raw: Option<&str>, headers: &HeaderMap, body: &[u8], direct: &str, route: &str) -> Result<Params, ApiError> {
+fn post_params(
+    raw: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+    direct: &str,
+    route: &str,
+) -> Result<Params, ApiError> {
     let mut params = Params::from_url(raw)?;
     match media_type(headers).as_deref() {
         Some("application/x-www-form-urlencoded") => Params::parse(body, &mut params)?,
         Some(media) if media == direct => {
             params.body = Some(
-                String::from_utf8(body.to_vec()).map_err(|_| bad_request(format!("the body sent to {route} is not UTF-8")))?,
+                String::from_utf8(body.to_vec())
+                    .map_err(|_| bad_request(format!("the body sent to {route} is not UTF-8")))?,
             )
         }
         other => {
@@ -109,14 +117,24 @@ pub(super) async fn query_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut params = post_params(raw.as_deref(), &headers, &body, "application/sparql-query", "/sparql")?;
+    let mut params = post_params(
+        raw.as_deref(),
+        &headers,
+        &body,
+        "application/sparql-query",
+        "/sparql",
+    )?;
     if let Some(query) = params.body.take() {
         params.query = Some(query);
     }
     run_query(state, params, &headers).await
 }
 
-async fn run_query(state: AppState, params: Params, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn run_query(
+    state: AppState,
+    params: Params,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let query = params
         .query
         .ok_or_else(|| bad_request("missing the query parameter"))?;
@@ -151,7 +169,11 @@ pub(super) async fn named_query(
     let params = Params::from_url(raw.as_deref())?;
     let engine = state.engine.clone();
     let values = params.other;
-    let answer = within_deadline(&state, blocking(move || engine.run_named_query(&name, &values))).await?;
+    let answer = within_deadline(
+        &state,
+        blocking(move || engine.run_named_query(&name, &values)),
+    )
+    .await?;
     render(&answer, params.format.as_deref(), &headers)
 }
 
@@ -163,7 +185,13 @@ pub(super) async fn update(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let mut params = post_params(raw.as_deref(), &headers, &body, "application/sparql-update", "/update")?;
+    let mut params = post_params(
+        raw.as_deref(),
+        &headers,
+        &body,
+        "application/sparql-update",
+        "/update",
+    )?;
     if let Some(update) = params.body.take() {
         params.update = Some(update);
     }
@@ -196,7 +224,11 @@ pub(super) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Api
         .map(str::trim);
     match given {
         Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the bearer token is wrong")),
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the bearer token is wrong",
+        )),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -211,11 +243,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Picks the syntax for `answer` from `format=` or the Accept header and writes the answer in it.
-pub(super) fn render(answer: &QueryAnswer, format: Option<&str>, headers: &HeaderMap) -> Result<Response, ApiError> {
+pub(super) fn render(
+    answer: &QueryAnswer,
+    format: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let chosen = match format {
-        Some(name) => ResultFormat::for_answer(name, answer).ok_or_else(|| {
-            bad_request(format!("format={name} cannot hold this kind of answer"))
-        })?,
+        Some(name) => ResultFormat::for_answer(name, answer)
+            .ok_or_else(|| bad_request(format!("format={name} cannot hold this kind of answer")))?,
         None => negotiate(answer, headers.get(header::ACCEPT))?,
     };
     let body = answer.to_bytes(chosen).map_err(ApiError::from)?;
@@ -236,7 +271,10 @@ pub(super) fn render(answer: &QueryAnswer, format: Option<&str>, headers: &Heade
 
 /// Content negotiation by the Accept header's media ranges and q-values (RFC 9110 §12.5.1).
 fn negotiate(answer: &QueryAnswer, accept: Option<&HeaderValue>) -> Result<ResultFormat, ApiError> {
-    let Some(accept) = accept.and_then(|a| a.to_str().ok()).filter(|a| !a.trim().is_empty()) else {
+    let Some(accept) = accept
+        .and_then(|a| a.to_str().ok())
+        .filter(|a| !a.trim().is_empty())
+    else {
         return Ok(ResultFormat::default_for(answer));
     };
     let mut ranges: Vec<(String, f32)> = accept
@@ -245,7 +283,11 @@ fn negotiate(answer: &QueryAnswer, accept: Option<&HeaderValue>) -> Result<Resul
             let mut parts = range.split(';');
             let media = parts.next()?.trim().to_ascii_lowercase();
             let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                .filter_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                })
                 .next()
                 .unwrap_or(1.0);
             (!media.is_empty() && q > 0.0).then_some((media, q))
@@ -272,13 +314,22 @@ fn negotiate(answer: &QueryAnswer, accept: Option<&HeaderValue>) -> Result<Resul
         }
     }
     let offered: Vec<&str> = if answer.is_graph() {
-        ResultFormat::GRAPHS.iter().map(|f| f.media_type()).collect()
+        ResultFormat::GRAPHS
+            .iter()
+            .map(|f| f.media_type())
+            .collect()
     } else {
-        ResultFormat::RESULTS.iter().map(|f| f.media_type()).collect()
+        ResultFormat::RESULTS
+            .iter()
+            .map(|f| f.media_type())
+            .collect()
     };
     Err(ApiError::new(
         StatusCode::NOT_ACCEPTABLE,
         "not-acceptable",
-        format!("cannot answer in {accept}; this answer is available as {}", offered.join(", ")),
+        format!(
+            "cannot answer in {accept}; this answer is available as {}",
+            offered.join(", ")
+        ),
     ))
 }

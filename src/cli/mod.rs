@@ -20,10 +20,21 @@ use std::time::Duration;
 /// One RDF store holds curated biology (pathways, drugs, ontologies) and patient twins;
 /// everything is reachable through SPARQL, this command line and an HTTP API.
 #[derive(Debug, Parser)]
-#[command(name = "twinpath", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "twinpath",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Args {
     /// The data directory of the store (RocksDB); created when missing.
-    #[arg(long, global = true, env = "TWINPATH_DATA", default_value = "twinpath-data", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "TWINPATH_DATA",
+        default_value = "twinpath-data",
+        value_name = "DIR"
+    )]
     data: PathBuf,
 
     /// Longest a query may run before it is cancelled, in seconds.
@@ -49,7 +60,12 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
         bind: SocketAddr,
         /// Bearer token that unlocks POST /update; without it, updates are refused (403).
-        #[arg(long, env = "TWINPATH_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+        #[arg(
+            long,
+            env = "TWINPATH_TOKEN",
+            hide_env_values = true,
+            value_name = "TOKEN"
+        )]
         token: Option<String>,
     },
     /// Load the bundled ontologies and pathways into the data directory (what `serve` does
@@ -169,11 +185,15 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     let (name, value) = text
         .split_once('=')
         .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
-    Ok((name.trim().trim_start_matches('?').to_owned(), value.to_owned()))
+    Ok((
+        name.trim().trim_start_matches('?').to_owned(),
+        value.to_owned(),
+    ))
 }
 
 fn iri(text: &str) -> anyhow::Result<NamedNode> {
-    NamedNode::new(text).map_err(|e| crate::Error::BadInput(format!("{text:?} is not an IRI: {e}")).into())
+    NamedNode::new(text)
+        .map_err(|e| crate::Error::BadInput(format!("{text:?} is not an IRI: {e}")).into())
 }
 
 /// Parses the process arguments, runs the command and turns errors into exit codes:
@@ -200,7 +220,9 @@ pub fn main() -> ExitCode {
 /// Runs one command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(args.query_timeout > 0.0 && args.query_timeout.is_finite()) {
-        bail!(crate::Error::BadInput("--query-timeout must be a positive number of seconds".into()));
+        bail!(crate::Error::BadInput(
+            "--query-timeout must be a positive number of seconds".into()
+        ));
     }
     let limits = QueryLimits {
         timeout: Duration::from_secs_f64(args.query_timeout),
@@ -221,7 +243,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             init_tracing();
             let engine = open()?;
             if let Some(summary) = engine.load_bundled_if_new(&TerminalProgress::default())? {
-                eprintln!("first start: loaded the bundled content into {}", args.data.display());
+                eprintln!(
+                    "first start: loaded the bundled content into {}",
+                    args.data.display()
+                );
                 render::load_summary(&mut std::io::stderr(), &summary)?;
                 eprintln!(
                     "the store holds {} triples, catalog records included",
@@ -251,7 +276,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 graph: graph.as_deref().map(iri).transpose()?,
                 base_iri: base,
             };
-            let summary: LoadSummary = engine.load_paths(&paths, &options, &TerminalProgress::default())?;
+            let summary: LoadSummary =
+                engine.load_paths(&paths, &options, &TerminalProgress::default())?;
             render::load_summary(&mut out, &summary)?;
         }
         Command::Query {
@@ -266,21 +292,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let engine = open()?;
             let answer = if let Some(name) = named {
                 if !default_graphs.is_empty() || !named_graphs.is_empty() {
-                    bail!(crate::Error::BadInput("--default-graph and --named-graph apply to inline queries only".into()));
+                    bail!(crate::Error::BadInput(
+                        "--default-graph and --named-graph apply to inline queries only".into()
+                    ));
                 }
                 engine.run_named_query(&name, &params)?
             } else {
                 if !params.is_empty() {
-                    bail!(crate::Error::BadInput("--param applies to named queries only (--named NAME)".into()));
+                    bail!(crate::Error::BadInput(
+                        "--param applies to named queries only (--named NAME)".into()
+                    ));
                 }
                 let text = match (query, file) {
                     (Some(q), _) => q,
                     (None, Some(file)) => read_text(&file)?,
-                    (None, None) => bail!(crate::Error::BadInput("give a query, --file or --named".into())),
+                    (None, None) => bail!(crate::Error::BadInput(
+                        "give a query, --file or --named".into()
+                    )),
                 };
                 let dataset = Dataset {
-                    default_graphs: default_graphs.iter().map(|g| iri(g)).collect::<anyhow::Result<_>>()?,
-                    named_graphs: named_graphs.iter().map(|g| iri(g)).collect::<anyhow::Result<_>>()?,
+                    default_graphs: default_graphs
+                        .iter()
+                        .map(|g| iri(g))
+                        .collect::<anyhow::Result<_>>()?,
+                    named_graphs: named_graphs
+                        .iter()
+                        .map(|g| iri(g))
+                        .collect::<anyhow::Result<_>>()?,
                 };
                 engine.query(&text, &dataset)?
             };
@@ -298,7 +336,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Search { text, kind, limit, offset, format } => {
+        Command::Search {
+            text,
+            kind,
+            limit,
+            offset,
+            format,
+        } => {
             let hits = open()?.search(&crate::search::SearchRequest {
                 text: &text,
                 kind: kind.as_deref(),
@@ -319,16 +363,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { target } => {
             open()?.backup(&target)?;
-            writeln!(out, "backed up {} to {}", args.data.display(), target.display())?;
+            writeln!(
+                out,
+                "backed up {} to {}",
+                args.data.display(),
+                target.display()
+            )?;
         }
-        Command::Dump { graph, format, out: file } => {
+        Command::Dump {
+            graph,
+            format,
+            out: file,
+        } => {
             let engine = open()?;
             let graph = graph.as_deref().map(iri).transpose()?;
-            let format = format.unwrap_or(if graph.is_some() { RdfFormatChoice::Turtle } else { RdfFormatChoice::Nquads });
+            let format = format.unwrap_or(if graph.is_some() {
+                RdfFormatChoice::Turtle
+            } else {
+                RdfFormatChoice::Nquads
+            });
             match file {
                 Some(path) => {
                     let mut writer = std::io::BufWriter::new(
-                        std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?,
+                        std::fs::File::create(&path)
+                            .with_context(|| format!("cannot create {}", path.display()))?,
                     );
                     engine.dump(graph.as_ref(), format, &mut writer)?;
                     writer.flush()?;
@@ -393,7 +451,12 @@ impl Progress for TerminalProgress {
         ) {
             bar.set_style(style.progress_chars("=> "));
         }
-        bar.set_message(label.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        bar.set_message(
+            label
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
         if let Ok(mut slot) = self.bar.lock() {
             *slot = Some(bar);
         }

@@ -40,12 +40,23 @@ pub fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io:
                 text.push_str("  ");
             }
             text.push_str(cell);
-            text.extend(std::iter::repeat_n(' ', width.saturating_sub(cell.chars().count())));
+            text.extend(std::iter::repeat_n(
+                ' ',
+                width.saturating_sub(cell.chars().count()),
+            ));
         }
         writeln!(out, "{}", text.trim_end())
     };
     line(out, &mut header.iter().copied())?;
-    line(out, &mut widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str))?;
+    line(
+        out,
+        &mut widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    )?;
     for row in rows {
         line(out, &mut row.iter().map(String::as_str))?;
     }
@@ -59,7 +70,11 @@ pub fn answer_table(out: &mut impl Write, answer: &QueryAnswer) -> io::Result<()
             let header: Vec<&str> = variables.iter().map(|v| v.as_str()).collect();
             let rows: Vec<Vec<String>> = rows
                 .iter()
-                .map(|row| row.iter().map(|t| t.as_ref().map(compact).unwrap_or_default()).collect())
+                .map(|row| {
+                    row.iter()
+                        .map(|t| t.as_ref().map(compact).unwrap_or_default())
+                        .collect()
+                })
                 .collect();
             table(out, &header, &rows)?;
             writeln!(out, "({} rows)", rows.len())
@@ -89,7 +104,11 @@ pub fn load_summary(out: &mut impl Write, summary: &LoadSummary) -> io::Result<(
             report.source,
             report.graph,
             report.triples,
-            if report.replaced { ", replacing the earlier version" } else { "" },
+            if report.replaced {
+                ", replacing the earlier version"
+            } else {
+                ""
+            },
             report.elapsed.as_secs_f64(),
             report.rate()
         )?;
@@ -98,9 +117,18 @@ pub fn load_summary(out: &mut impl Write, summary: &LoadSummary) -> io::Result<(
         }
     }
     for skipped in &summary.skipped {
-        writeln!(out, "skipped {} (not an RDF file by its extension)", skipped.display())?;
+        writeln!(
+            out,
+            "skipped {} (not an RDF file by its extension)",
+            skipped.display()
+        )?;
     }
-    writeln!(out, "{} files, {} triples loaded", summary.loaded.len(), summary.triples())
+    writeln!(
+        out,
+        "{} files, {} triples loaded",
+        summary.loaded.len(),
+        summary.triples()
+    )
 }
 
 pub fn graphs_table(out: &mut impl Write, graphs: &[GraphInfo]) -> io::Result<()> {
@@ -110,7 +138,9 @@ pub fn graphs_table(out: &mut impl Write, graphs: &[GraphInfo]) -> io::Result<()
             vec![
                 g.graph.clone(),
                 g.triples.to_string(),
-                g.source.clone().unwrap_or_else(|| "(not loaded from a file)".into()),
+                g.source
+                    .clone()
+                    .unwrap_or_else(|| "(not loaded from a file)".into()),
                 g.loaded_at.clone().unwrap_or_default(),
             ]
         })
@@ -125,7 +155,11 @@ pub fn queries_table(out: &mut impl Write, queries: &[NamedQuery]) -> io::Result
             vec![
                 q.name.clone(),
                 q.title.clone(),
-                q.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+                q.params
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ]
         })
         .collect();

@@ -154,7 +154,9 @@ impl SearchIndex {
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(
             KEYWORD,
-            TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).build(),
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(LowerCaser)
+                .build(),
         );
         index.tokenizers().register(
             PREFIX,
@@ -164,7 +166,9 @@ impl SearchIndex {
         );
         index.tokenizers().register(
             "default",
-            TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build(),
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(LowerCaser)
+                .build(),
         );
         // One indexing thread: indexing is rare and small next to queries, and keeps memory low.
         let writer = index.writer_with_num_threads(1, 64 << 20)?;
@@ -206,7 +210,11 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn add(&self, writer: &IndexWriter, entities: impl IntoIterator<Item = Entity>) -> Result<(), SearchError> {
+    fn add(
+        &self,
+        writer: &IndexWriter,
+        entities: impl IntoIterator<Item = Entity>,
+    ) -> Result<(), SearchError> {
         let f = &self.fields;
         for entity in entities {
             let mut document = doc!(f.iri => entity.iri.as_str(), f.graph => entity.graph.as_str(), f.label => entity.label.as_str());
@@ -301,7 +309,11 @@ impl SearchIndex {
                 Tier::Fuzzy,
                 // One typo in a two-letter name matches almost anything: only from three letters on.
                 (lower.chars().count() >= 3).then(|| -> Box<dyn Query> {
-                    Box::new(FuzzyTermQuery::new(Term::from_field_text(self.fields.names, &lower), 1, true))
+                    Box::new(FuzzyTermQuery::new(
+                        Term::from_field_text(self.fields.names, &lower),
+                        1,
+                        true,
+                    ))
                 }),
             ),
             (Tier::Text, {
@@ -324,8 +336,13 @@ impl SearchIndex {
             let query = filtered(query);
             // Among prefix matches the shortest name wins (`CDKN1` means CDKN1A before
             // "CDKN1A ⊣ CDK2"), which BM25 does not know: take more candidates and re-rank.
-            let candidates = if tier == Tier::Prefix { (wanted * 3).max(30) } else { wanted };
-            let top = searcher.search(&*query, &TopDocs::with_limit(candidates).order_by_score())?;
+            let candidates = if tier == Tier::Prefix {
+                (wanted * 3).max(30)
+            } else {
+                wanted
+            };
+            let top =
+                searcher.search(&*query, &TopDocs::with_limit(candidates).order_by_score())?;
             for (score, address) in top {
                 let document: TantivyDocument = searcher.doc(address)?;
                 let iri = first(&document, self.fields.iri);
@@ -344,8 +361,15 @@ impl SearchIndex {
                     }
                     _ => tier.floor() + score,
                 };
-                let candidate = Candidate { score, address, tier };
-                if best.get(&iri).is_none_or(|known| candidate.score > known.score) {
+                let candidate = Candidate {
+                    score,
+                    address,
+                    tier,
+                };
+                if best
+                    .get(&iri)
+                    .is_none_or(|known| candidate.score > known.score)
+                {
                     best.insert(iri, candidate);
                 }
             }
@@ -356,19 +380,29 @@ impl SearchIndex {
             .into_iter()
             .skip(request.offset)
             .take(request.limit)
-            .map(|(iri, Candidate { tier, score, address, .. })| {
-                let document: TantivyDocument = searcher.doc(address)?;
-                let types = all(&document, self.fields.kind);
-                Ok(Hit {
-                    label: first(&document, self.fields.label),
-                    kind: types.first().cloned().unwrap_or_default(),
-                    matched: self.matched_field(&document, tier, &lower),
-                    how: tier.name(),
-                    types,
-                    score,
+            .map(
+                |(
                     iri,
-                })
-            })
+                    Candidate {
+                        tier,
+                        score,
+                        address,
+                        ..
+                    },
+                )| {
+                    let document: TantivyDocument = searcher.doc(address)?;
+                    let types = all(&document, self.fields.kind);
+                    Ok(Hit {
+                        label: first(&document, self.fields.label),
+                        kind: types.first().cloned().unwrap_or_default(),
+                        matched: self.matched_field(&document, tier, &lower),
+                        how: tier.name(),
+                        types,
+                        score,
+                        iri,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -446,11 +480,19 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     if long.len() - short.len() > 1 {
         return false;
     }
-    let start = short.iter().zip(long.iter()).take_while(|(x, y)| x == y).count();
+    let start = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
     if short.len() == long.len() {
         let rest = |from: usize| short[from..] == long[from..];
         rest(start + 1)
@@ -492,29 +534,53 @@ mod tests {
             .expect("indexed");
         let search = |text: &str| {
             index
-                .search(&SearchRequest { text, kind: None, limit: 10, offset: 0 })
+                .search(&SearchRequest {
+                    text,
+                    kind: None,
+                    limit: 10,
+                    offset: 0,
+                })
                 .expect("search")
         };
         let hits = search("p53");
         assert_eq!(hits[0].label, "TP53");
         assert_eq!((hits[0].matched, hits[0].how), ("synonym", "exact"));
-        assert!(hits.iter().any(|h| h.label == "CDKN1A" && h.matched == "description"));
+        assert!(hits
+            .iter()
+            .any(|h| h.label == "CDKN1A" && h.matched == "description"));
         assert_eq!(search("HER2")[0].label, "ERBB2");
         assert_eq!(search("her2")[0].label, "ERBB2");
         assert_eq!(search("p21")[0].label, "CDKN1A");
         let prefix = search("TP53B");
-        assert_eq!((prefix[0].label.as_str(), prefix[0].how), ("TP53BP1", "prefix"));
+        assert_eq!(
+            (prefix[0].label.as_str(), prefix[0].how),
+            ("TP53BP1", "prefix")
+        );
         let typo = search("ERBB3");
         assert_eq!((typo[0].label.as_str(), typo[0].how), ("ERBB2", "fuzzy"));
-        assert_eq!(search("tp35")[0].label, "TP53", "a swapped pair is one typo");
+        assert_eq!(
+            search("tp35")[0].label,
+            "TP53",
+            "a swapped pair is one typo"
+        );
         assert!(search("").is_empty());
         let second = index
-            .search(&SearchRequest { text: "p53", kind: Some("Gene"), limit: 1, offset: 1 })
+            .search(&SearchRequest {
+                text: "p53",
+                kind: Some("Gene"),
+                limit: 1,
+                offset: 1,
+            })
             .expect("search");
         assert_eq!(second.len(), 1);
         assert_ne!(second[0].label, "TP53");
         let none = index
-            .search(&SearchRequest { text: "p53", kind: Some("tw:Drug"), limit: 5, offset: 0 })
+            .search(&SearchRequest {
+                text: "p53",
+                kind: Some("tw:Drug"),
+                limit: 5,
+                offset: 0,
+            })
             .expect("search");
         assert!(none.is_empty());
     }
@@ -524,12 +590,26 @@ mod tests {
         let index = SearchIndex::new().expect("index");
         let mut other = gene("MDM2", &[], "E3 ligase");
         other.graph = "https://twinpath.org/graph/other".into();
-        index.rebuild([gene("TP53", &[], ""), other]).expect("indexed");
         index
-            .replace_graphs(&["https://twinpath.org/graph/test".into()], [gene("CDK2", &[], "")])
+            .rebuild([gene("TP53", &[], ""), other])
+            .expect("indexed");
+        index
+            .replace_graphs(
+                &["https://twinpath.org/graph/test".into()],
+                [gene("CDK2", &[], "")],
+            )
             .expect("replaced");
         assert_eq!(index.len(), 2);
-        let find = |text: &str| index.search(&SearchRequest { text, kind: None, limit: 5, offset: 0 }).expect("search");
+        let find = |text: &str| {
+            index
+                .search(&SearchRequest {
+                    text,
+                    kind: None,
+                    limit: 5,
+                    offset: 0,
+                })
+                .expect("search")
+        };
         assert!(find("TP53").iter().all(|h| h.label != "TP53"));
         assert_eq!(find("MDM2")[0].label, "MDM2");
         assert_eq!(find("CDK2")[0].label, "CDK2");

@@ -46,7 +46,9 @@ pub(super) fn new_load_iri(at: OffsetDateTime) -> NamedNode {
 }
 
 fn date_time(at: OffsetDateTime) -> Literal {
-    let text = at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string());
+    let text = at
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string());
     Literal::new_typed_literal(text, xsd::DATE_TIME)
 }
 
@@ -56,15 +58,42 @@ pub(super) fn quads(record: &LoadRecord) -> Vec<Quad> {
     let s = NamedOrBlankNode::from(record.iri.clone());
     let mut quads = vec![
         (rdf::TYPE.into_owned(), Term::from(cat::LOAD.into_owned())),
-        (rdf::TYPE.into_owned(), cat::PROV_ACTIVITY.into_owned().into()),
-        (cat::SOURCE_GRAPH.into_owned(), record.source_graph.clone().into()),
-        (cat::SOURCE_PATH.into_owned(), Literal::from(record.source_path.as_str()).into()),
-        (cat::SHA256.into_owned(), Literal::from(record.sha256.as_str()).into()),
-        (cat::TRIPLE_COUNT.into_owned(), Literal::from(record.triples as i64).into()),
-        (cat::BYTE_COUNT.into_owned(), Literal::from(record.bytes as i64).into()),
-        (cat::MEDIA_TYPE.into_owned(), Literal::from(record.media_type.as_str()).into()),
-        (cat::STARTED_AT.into_owned(), date_time(record.started_at).into()),
-        (cat::ENDED_AT.into_owned(), date_time(record.ended_at).into()),
+        (
+            rdf::TYPE.into_owned(),
+            cat::PROV_ACTIVITY.into_owned().into(),
+        ),
+        (
+            cat::SOURCE_GRAPH.into_owned(),
+            record.source_graph.clone().into(),
+        ),
+        (
+            cat::SOURCE_PATH.into_owned(),
+            Literal::from(record.source_path.as_str()).into(),
+        ),
+        (
+            cat::SHA256.into_owned(),
+            Literal::from(record.sha256.as_str()).into(),
+        ),
+        (
+            cat::TRIPLE_COUNT.into_owned(),
+            Literal::from(record.triples as i64).into(),
+        ),
+        (
+            cat::BYTE_COUNT.into_owned(),
+            Literal::from(record.bytes as i64).into(),
+        ),
+        (
+            cat::MEDIA_TYPE.into_owned(),
+            Literal::from(record.media_type.as_str()).into(),
+        ),
+        (
+            cat::STARTED_AT.into_owned(),
+            date_time(record.started_at).into(),
+        ),
+        (
+            cat::ENDED_AT.into_owned(),
+            date_time(record.ended_at).into(),
+        ),
         (
             cat::SOFTWARE_VERSION.into_owned(),
             Literal::from(concat!("twinpath ", env!("CARGO_PKG_VERSION"))).into(),
@@ -74,7 +103,12 @@ pub(super) fn quads(record: &LoadRecord) -> Vec<Quad> {
     .map(|(p, o)| Quad::new(s.clone(), p, o, g.clone()))
     .collect::<Vec<_>>();
     for graph in &record.graphs {
-        quads.push(Quad::new(s.clone(), cat::GRAPH.into_owned(), graph.clone(), g.clone()));
+        quads.push(Quad::new(
+            s.clone(),
+            cat::GRAPH.into_owned(),
+            graph.clone(),
+            g.clone(),
+        ));
     }
     quads
 }
@@ -95,8 +129,10 @@ pub(super) fn graphs_of_latest_load(
         source = source_graph.as_str()
     );
     let mut graphs = Vec::new();
-    if let QueryResults::Solutions(solutions) =
-        SparqlEvaluator::new().parse_query(&query)?.on_store(store).execute()?
+    if let QueryResults::Solutions(solutions) = SparqlEvaluator::new()
+        .parse_query(&query)?
+        .on_store(store)
+        .execute()?
     {
         for solution in solutions {
             if let Some(Term::NamedNode(g)) = solution?.get("g") {
@@ -134,7 +170,9 @@ impl Store {
                     None => String::new(),
                 };
                 // Ordered newest first per graph: the first row seen is the latest load.
-                latest.entry(text("g")).or_insert_with(|| [text("load"), text("source"), text("sha"), text("t")]);
+                latest
+                    .entry(text("g"))
+                    .or_insert_with(|| [text("load"), text("source"), text("sha"), text("t")]);
             }
         }
         let mut out = Vec::new();

@@ -9,13 +9,19 @@ use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term};
 use std::collections::BTreeMap;
 
-const SKOS_PREF: NamedNodeRef<'_> = NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#prefLabel");
-const SKOS_ALT: NamedNodeRef<'_> = NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#altLabel");
-const SKOS_EXACT: NamedNodeRef<'_> = NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#exactMatch");
-const SKOS_DEFINITION: NamedNodeRef<'_> = NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#definition");
-const DCTERMS_DESCRIPTION: NamedNodeRef<'_> = NamedNodeRef::new_unchecked("http://purl.org/dc/terms/description");
+const SKOS_PREF: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#prefLabel");
+const SKOS_ALT: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#altLabel");
+const SKOS_EXACT: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#exactMatch");
+const SKOS_DEFINITION: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#definition");
+const DCTERMS_DESCRIPTION: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("http://purl.org/dc/terms/description");
 const TW_SYMBOL: NamedNodeRef<'_> = NamedNodeRef::new_unchecked("https://twinpath.org/ns#symbol");
-const TW_IDENTIFIER: NamedNodeRef<'_> = NamedNodeRef::new_unchecked("https://twinpath.org/ns#identifier");
+const TW_IDENTIFIER: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("https://twinpath.org/ns#identifier");
 
 #[derive(Default)]
 struct Names {
@@ -30,7 +36,10 @@ struct Names {
 /// `https://identifiers.org/hgnc:11998` is also `hgnc:11998` and `11998`.
 fn identifier_forms(iri: &str) -> Vec<String> {
     let mut forms = vec![iri.to_owned()];
-    if let Some(curie) = iri.strip_prefix("https://identifiers.org/").or_else(|| iri.strip_prefix("http://identifiers.org/")) {
+    if let Some(curie) = iri
+        .strip_prefix("https://identifiers.org/")
+        .or_else(|| iri.strip_prefix("http://identifiers.org/"))
+    {
         forms.push(curie.to_owned());
         if let Some((_, accession)) = curie.rsplit_once(':') {
             forms.push(accession.to_owned());
@@ -58,16 +67,24 @@ impl Store {
             rdf::TYPE,
         ];
         let scopes: Vec<Option<GraphNameRef<'_>>> = match graphs {
-            Some(graphs) => graphs.iter().map(|g| Some(GraphNameRef::NamedNode(g.as_ref()))).collect(),
+            Some(graphs) => graphs
+                .iter()
+                .map(|g| Some(GraphNameRef::NamedNode(g.as_ref())))
+                .collect(),
             None => vec![None],
         };
         let mut found: BTreeMap<(String, String), Names> = BTreeMap::new();
         for scope in scopes {
             for predicate in predicates {
-                for quad in self.inner.quads_for_pattern(None, Some(predicate), None, scope) {
+                for quad in self
+                    .inner
+                    .quads_for_pattern(None, Some(predicate), None, scope)
+                {
                     let quad = quad?;
-                    let (NamedOrBlankNode::NamedNode(subject), oxigraph::model::GraphName::NamedNode(graph)) =
-                        (&quad.subject, &quad.graph_name)
+                    let (
+                        NamedOrBlankNode::NamedNode(subject),
+                        oxigraph::model::GraphName::NamedNode(graph),
+                    ) = (&quad.subject, &quad.graph_name)
                     else {
                         continue;
                     };
@@ -86,7 +103,9 @@ impl Store {
                         p if p == TW_SYMBOL => names.symbol.push(text),
                         p if p == rdfs::LABEL || p == SKOS_PREF => names.labels.push(text),
                         p if p == SKOS_ALT => names.other.push(text),
-                        p if p == TW_IDENTIFIER || p == SKOS_EXACT => names.identifiers.extend(identifier_forms(&text)),
+                        p if p == TW_IDENTIFIER || p == SKOS_EXACT => {
+                            names.identifiers.extend(identifier_forms(&text))
+                        }
                         p if p == rdf::TYPE => names.types.push(compact_type(&text)),
                         _ => names.descriptions.push(text),
                     }
@@ -96,7 +115,12 @@ impl Store {
         Ok(found
             .into_iter()
             .filter_map(|((graph, iri), names)| {
-                let mut all_names: Vec<String> = names.symbol.into_iter().chain(names.labels).chain(names.other).collect();
+                let mut all_names: Vec<String> = names
+                    .symbol
+                    .into_iter()
+                    .chain(names.labels)
+                    .chain(names.other)
+                    .collect();
                 if all_names.is_empty() {
                     return None;
                 }
@@ -114,7 +138,8 @@ impl Store {
                     label,
                     synonyms: all_names,
                     identifiers,
-                    description: (!names.descriptions.is_empty()).then(|| names.descriptions.join(" ")),
+                    description: (!names.descriptions.is_empty())
+                        .then(|| names.descriptions.join(" ")),
                     types,
                 })
             })

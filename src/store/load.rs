@@ -120,7 +120,10 @@ impl LoadSource<'_> {
         match self {
             LoadSource::File(path) => {
                 let absolute = std::path::absolute(path).ok()?;
-                Some(format!("file://{}", percent_encode_path(&absolute.to_string_lossy())))
+                Some(format!(
+                    "file://{}",
+                    percent_encode_path(&absolute.to_string_lossy())
+                ))
             }
             LoadSource::Bytes { name, .. } => Some(format!(
                 "https://twinpath.org/source/{}",
@@ -214,7 +217,12 @@ fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<RdfF
         })
 }
 
-fn parser(format: RdfFormat, base: Option<String>, graph: &NamedNode, label: &Path) -> Result<RdfParser> {
+fn parser(
+    format: RdfFormat,
+    base: Option<String>,
+    graph: &NamedNode,
+    label: &Path,
+) -> Result<RdfParser> {
     let mut parser = RdfParser::from_format(format)
         // Blank nodes are scoped to their file: two loads must never share one.
         .rename_blank_nodes()
@@ -244,7 +252,11 @@ fn parse_error(label: &Path, error: RdfParseError) -> Error {
                 // the reason only, since the error names file, line and column already.
                 let text = e.to_string();
                 match text.split_once(": ") {
-                    Some((head, reason)) if e.location().is_some() && head.starts_with("Parser error") => reason.to_owned(),
+                    Some((head, reason))
+                        if e.location().is_some() && head.starts_with("Parser error") =>
+                    {
+                        reason.to_owned()
+                    }
                     _ => text,
                 }
             },
@@ -294,7 +306,10 @@ impl<R: Read> Read for Metered<'_, R> {
 /// Parses a whole source without writing anything: the syntax check of `validate`, and the
 /// first pass of a multi-file load. Returns the number of statements and the named graphs
 /// the file writes into (besides `graph`).
-pub fn check_syntax(source: &LoadSource<'_>, options: &LoadOptions) -> Result<(u64, BTreeSet<NamedNode>)> {
+pub fn check_syntax(
+    source: &LoadSource<'_>,
+    options: &LoadOptions,
+) -> Result<(u64, BTreeSet<NamedNode>)> {
     let label = source.label();
     let format = resolve_format(source, options)?;
     let graph = match &options.graph {
@@ -439,7 +454,11 @@ impl Store {
         Ok(LoadReport {
             source: record.source_path.clone(),
             graph: graph.as_str().to_owned(),
-            graphs: record.graphs.iter().map(|g| g.as_str().to_owned()).collect(),
+            graphs: record
+                .graphs
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
             triples: record.triples,
             bytes: record.bytes,
             sha256: record.sha256.clone(),

@@ -12,14 +12,17 @@ mod query;
 use crate::error::{Error, Result};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode};
+use oxigraph::sparql::SparqlEvaluator;
 use oxigraph::store::SerializerError;
 use std::io::Write;
-use oxigraph::sparql::SparqlEvaluator;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use catalog::{GraphInfo, LoadRecord};
-pub use load::{check_syntax, default_graph_for, NoProgress, LoadOptions, LoadReport, LoadSource, Progress, RdfFormatChoice};
+pub use load::{
+    check_syntax, default_graph_for, LoadOptions, LoadReport, LoadSource, NoProgress, Progress,
+    RdfFormatChoice,
+};
 pub use query::{Dataset, QueryAnswer, QueryLimits, ResultFormat};
 
 /// The RDF store behind the engine: RocksDB on disk, or memory for tests.
@@ -76,10 +79,12 @@ impl Store {
     /// Number of triples in one named graph.
     pub fn graph_len(&self, graph: &NamedNode) -> Result<usize> {
         let mut n = 0;
-        for quad in self
-            .inner
-            .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(graph.as_ref())))
-        {
+        for quad in self.inner.quads_for_pattern(
+            None,
+            None,
+            None,
+            Some(GraphNameRef::NamedNode(graph.as_ref())),
+        ) {
             quad?;
             n += 1;
         }
@@ -89,7 +94,7 @@ impl Store {
     /// The named graphs in the store, in IRI order.
     pub fn named_graphs(&self) -> Result<Vec<NamedOrBlankNode>> {
         let mut graphs = self.inner.named_graphs().collect::<Result<Vec<_>, _>>()?;
-        graphs.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+        graphs.sort_by_key(|a| a.to_string());
         Ok(graphs)
     }
 
@@ -105,7 +110,9 @@ impl Store {
     /// the history of the graph's loads.
     pub fn drop_graph(&self, graph: &NamedNode) -> Result<bool> {
         if graph.as_ref() == crate::vocab::CATALOG_GRAPH {
-            return Err(Error::BadInput("the catalog graph cannot be dropped".into()));
+            return Err(Error::BadInput(
+                "the catalog graph cannot be dropped".into(),
+            ));
         }
         let _writer = self.lock_writer();
         if !self.inner.contains_named_graph(graph)? {
@@ -116,7 +123,12 @@ impl Store {
     }
 
     /// Writes one graph (any RDF syntax) or, without `graph`, the whole store (N-Quads or TriG).
-    pub fn dump(&self, graph: Option<&NamedNode>, format: RdfFormat, out: &mut dyn Write) -> Result<()> {
+    pub fn dump(
+        &self,
+        graph: Option<&NamedNode>,
+        format: RdfFormat,
+        out: &mut dyn Write,
+    ) -> Result<()> {
         let mut serializer = RdfSerializer::from_format(format);
         for (prefix, iri) in crate::vocab::PREFIXES {
             serializer = serializer
@@ -148,7 +160,9 @@ impl Store {
     /// Writes a consistent copy of the store to `dir` (a RocksDB checkpoint), usable as a data directory.
     pub fn backup(&self, dir: &Path) -> Result<()> {
         if self.path.is_none() {
-            return Err(Error::BadInput("an in-memory store has nothing to back up".into()));
+            return Err(Error::BadInput(
+                "an in-memory store has nothing to back up".into(),
+            ));
         }
         Ok(self.inner.backup(dir)?)
     }

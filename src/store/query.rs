@@ -111,12 +111,16 @@ impl ResultFormat {
                     "application/xml" | "text/xml" => Some(RdfFormat::RdfXml),
                     _ => RdfFormat::from_media_type(&name),
                 })
-                .filter(|f| Self::GRAPHS.iter().any(|g| g.media_type() == f.media_type()))
+                .filter(|f| {
+                    Self::GRAPHS
+                        .iter()
+                        .any(|g| g.media_type() == f.media_type())
+                })
                 .map(ResultFormat::Rdf)
         } else {
             QueryResultsFormat::from_extension(&name)
                 .or_else(|| QueryResultsFormat::from_media_type(&name))
-                .or_else(|| match name.as_str() {
+                .or(match name.as_str() {
                     "application/json" => Some(QueryResultsFormat::Json),
                     "application/xml" | "text/xml" => Some(QueryResultsFormat::Xml),
                     _ => None,
@@ -252,29 +256,35 @@ impl Store {
             QueryEvaluationError::Cancelled => Error::QueryTimeout(limits.timeout),
             e => Error::QueryEvaluation(e),
         };
-        Ok(match prepared.on_store(&self.inner).execute().map_err(cancelled)? {
-            QueryResults::Boolean(value) => QueryAnswer::Boolean(value),
-            QueryResults::Solutions(solutions) => {
-                let variables = solutions.variables().to_vec();
-                let mut rows = Vec::new();
-                for solution in solutions {
-                    if rows.len() == limits.max_results {
-                        return Err(Error::ResultTooLarge(limits.max_results));
+        Ok(
+            match prepared
+                .on_store(&self.inner)
+                .execute()
+                .map_err(cancelled)?
+            {
+                QueryResults::Boolean(value) => QueryAnswer::Boolean(value),
+                QueryResults::Solutions(solutions) => {
+                    let variables = solutions.variables().to_vec();
+                    let mut rows = Vec::new();
+                    for solution in solutions {
+                        if rows.len() == limits.max_results {
+                            return Err(Error::ResultTooLarge(limits.max_results));
+                        }
+                        rows.push(solution.map_err(cancelled)?.values().to_vec());
                     }
-                    rows.push(solution.map_err(cancelled)?.values().to_vec());
+                    QueryAnswer::Solutions { variables, rows }
                 }
-                QueryAnswer::Solutions { variables, rows }
-            }
-            QueryResults::Graph(triples) => {
-                let mut out = Vec::new();
-                for triple in triples {
-                    if out.len() == limits.max_results {
-                        return Err(Error::ResultTooLarge(limits.max_results));
+                QueryResults::Graph(triples) => {
+                    let mut out = Vec::new();
+                    for triple in triples {
+                        if out.len() == limits.max_results {
+                            return Err(Error::ResultTooLarge(limits.max_results));
+                        }
+                        out.push(triple.map_err(cancelled)?);
                     }
-                    out.push(triple.map_err(cancelled)?);
+                    QueryAnswer::Graph(out)
                 }
-                QueryAnswer::Graph(out)
-            }
-        })
+            },
+        )
     }
 }
