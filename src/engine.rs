@@ -239,11 +239,16 @@ impl Engine {
         Ok(report)
     }
 
-    /// Checks the syntax of files without loading them; returns each file's statement count.
-    pub fn validate(paths: &[PathBuf], options: &LoadOptions) -> Result<Vec<(PathBuf, u64)>> {
+    /// Checks the syntax of files without loading them: each file's statement count, or its error.
+    pub fn validate(paths: &[PathBuf], options: &LoadOptions) -> Vec<(PathBuf, Result<u64>)> {
         paths
             .iter()
-            .map(|p| Ok((p.clone(), check_syntax(&LoadSource::File(p), options)?.0)))
+            .map(|p| {
+                (
+                    p.clone(),
+                    check_syntax(&LoadSource::File(p), options).map(|(count, _)| count),
+                )
+            })
             .collect()
     }
 

@@ -78,14 +78,55 @@ fn init_load_query_graphs_and_exit_codes() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "o\r\nhttps://example.org/b\r\n");
 
-    let out = twinpath(&data, &["query", "--named", "interactions", "--param", "pathway=https://twinpath.org/id/pathway/p53-mdm2-p21", "--format", "csv"]);
+    let out = twinpath(
+        &data,
+        &[
+            "query",
+            "--named",
+            "interactions",
+            "--param",
+            "pathway=https://twinpath.org/id/pathway/p53-mdm2-p21",
+            "--format",
+            "csv",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out).lines().count(), 5, "a header and four interactions: {}", stdout(&out));
-    let out = twinpath(&data, &["query", "--named", "interactions", "--param", "nope=1"]);
-    assert_eq!(out.status.code(), Some(2), "an unknown parameter is bad input: {}", stderr(&out));
-    let file = write(dir.path(), "q.rq", "ASK { GRAPH <https://twinpath.org/graph/mini> { ?s ?p ?o } }");
-    let out = twinpath(&data, &["query", "--file", file.to_str().expect("utf-8"), "--format", "json"]);
-    assert!(stdout(&out).contains("\"boolean\":true"), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out).lines().count(),
+        5,
+        "a header and four interactions: {}",
+        stdout(&out)
+    );
+    let out = twinpath(
+        &data,
+        &["query", "--named", "interactions", "--param", "nope=1"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown parameter is bad input: {}",
+        stderr(&out)
+    );
+    let file = write(
+        dir.path(),
+        "q.rq",
+        "ASK { GRAPH <https://twinpath.org/graph/mini> { ?s ?p ?o } }",
+    );
+    let out = twinpath(
+        &data,
+        &[
+            "query",
+            "--file",
+            file.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("\"boolean\":true"),
+        "{}",
+        stdout(&out)
+    );
     let out = twinpath(&data, &["search", "p53", "--format", "json"]);
     let hits: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(hits[0]["iri"], "https://twinpath.org/id/gene/TP53");

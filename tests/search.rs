@@ -116,7 +116,11 @@ fn the_index_follows_loads_updates_and_drops() {
 
     let file = write(dir.path(), "erbb.ttl", ERBB2);
     engine
-        .load_paths(std::slice::from_ref(&file), &LoadOptions::default(), &NoProgress)
+        .load_paths(
+            std::slice::from_ref(&file),
+            &LoadOptions::default(),
+            &NoProgress,
+        )
         .expect("loads");
     assert_eq!(
         first(&engine, "HER2").as_deref(),
@@ -131,7 +135,11 @@ fn the_index_follows_loads_updates_and_drops() {
     // A failed load leaves the index as it was.
     std::fs::write(&file, "<broken").expect("write");
     assert!(engine
-        .load_paths(std::slice::from_ref(&file), &LoadOptions::default(), &NoProgress)
+        .load_paths(
+            std::slice::from_ref(&file),
+            &LoadOptions::default(),
+            &NoProgress
+        )
         .is_err());
     assert_eq!(
         first(&engine, "HER2").as_deref(),
@@ -141,7 +149,11 @@ fn the_index_follows_loads_updates_and_drops() {
     // A reload without the synonym drops it.
     std::fs::write(&file, ERBB2.replace("\"HER2\", ", "")).expect("write");
     engine
-        .load_paths(std::slice::from_ref(&file), &LoadOptions::default(), &NoProgress)
+        .load_paths(
+            std::slice::from_ref(&file),
+            &LoadOptions::default(),
+            &NoProgress,
+        )
         .expect("loads");
     assert_eq!(first(&engine, "HER2"), None);
 

@@ -406,8 +406,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 format,
                 ..LoadOptions::default()
             };
-            for (file, count) in Engine::validate(&files, &options)? {
-                writeln!(out, "{}: ok ({count} statements)", file.display())?;
+            // Every file is checked and reported, so one run shows every problem.
+            let mut failed = 0;
+            for (file, result) in Engine::validate(&files, &options) {
+                match result {
+                    Ok(count) => writeln!(out, "{}: ok ({count} statements)", file.display())?,
+                    Err(error) => {
+                        failed += 1;
+                        eprintln!("error: {error}");
+                    }
+                }
+            }
+            if failed > 0 {
+                eprintln!("{failed} of {} files failed", files.len());
+                return Ok(ExitCode::from(2));
             }
         }
     }
