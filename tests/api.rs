@@ -8,10 +8,6 @@ use oxigraph::io::{RdfFormat, RdfParser};
 use std::time::Duration;
 use twinpath::QueryLimits;
 
-fn get(uri: &str) -> Request<Body> {
-    Request::get(uri).body(Body::empty()).expect("request")
-}
-
 fn sparql_get(query: &str, accept: Option<&str>) -> Request<Body> {
     let mut builder = Request::get(format!("/sparql?query={}", encode(query)));
     if let Some(accept) = accept {

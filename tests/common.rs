@@ -51,6 +51,11 @@ impl Reply {
     }
 }
 
+/// A GET request without a body.
+pub fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).expect("request")
+}
+
 /// Sends one request through the real router.
 pub async fn send(engine: &Arc<Engine>, token: Option<&str>, request: Request<Body>) -> Reply {
     let app = router(

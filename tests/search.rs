@@ -2,8 +2,7 @@
 //! loads, failed loads, updates and drops.
 
 use crate::common::*;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use twinpath::search::SearchRequest;
 use twinpath::store::{LoadOptions, NoProgress};
 use twinpath::Engine;
@@ -30,14 +29,7 @@ const ERBB2: &str = "@prefix tw: <https://twinpath.org/ns#> .
 #[tokio::test]
 async fn search_over_http_ranks_as_a_biologist_expects() {
     let engine = bundled_engine(limits());
-    let reply = send(
-        &engine,
-        None,
-        Request::get("/search?q=p53")
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await;
+    let reply = send(&engine, None, get("/search?q=p53")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let hits = reply.json();
     assert_eq!(hits[0]["iri"], "https://twinpath.org/id/gene/TP53");
@@ -54,24 +46,10 @@ async fn search_over_http_ranks_as_a_biologist_expects() {
         ("hgnc:6973", "https://twinpath.org/id/gene/MDM2"),
         ("P38936", "https://twinpath.org/id/gene/CDKN1A"),
     ] {
-        let reply = send(
-            &engine,
-            None,
-            Request::get(format!("/search?q={}", encode(text)))
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
+        let reply = send(&engine, None, get(&format!("/search?q={}", encode(text)))).await;
         assert_eq!(reply.json()[0]["iri"], expected, "{text}: {}", reply.text());
     }
-    let reply = send(
-        &engine,
-        None,
-        Request::get("/search?q=p53&type=Pathway&limit=3")
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await;
+    let reply = send(&engine, None, get("/search?q=p53&type=Pathway&limit=3")).await;
     let hits = reply.json();
     assert!(
         hits.as_array()
@@ -84,23 +62,9 @@ async fn search_over_http_ranks_as_a_biologist_expects() {
         hits[0]["iri"],
         "https://twinpath.org/id/pathway/p53-mdm2-p21"
     );
-    let reply = send(
-        &engine,
-        None,
-        Request::get("/search?q=p53&limit=100000")
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await;
+    let reply = send(&engine, None, get("/search?q=p53&limit=100000")).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    let reply = send(
-        &engine,
-        None,
-        Request::get("/search")
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await;
+    let reply = send(&engine, None, get("/search")).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "q is required");
 }
 
