@@ -9,15 +9,17 @@ use twinpath::Engine;
 
 fn first(engine: &Engine, text: &str) -> Option<String> {
     engine
-        .search(&SearchRequest {
-            text,
-            kind: None,
-            limit: 5,
-            offset: 0,
-        })
+        .search(&SearchRequest::new(text, 5))
         .expect("search")
         .first()
         .map(|h| h.iri.clone())
+}
+
+fn load(
+    engine: &Engine,
+    file: &std::path::Path,
+) -> twinpath::Result<twinpath::engine::LoadSummary> {
+    engine.load_paths(&[file.to_path_buf()], &LoadOptions::default(), &NoProgress)
 }
 
 const ERBB2: &str = "@prefix tw: <https://twinpath.org/ns#> .
@@ -79,13 +81,7 @@ fn the_index_follows_loads_updates_and_drops() {
     assert_eq!(first(&engine, "HER2"), None);
 
     let file = write(dir.path(), "erbb.ttl", ERBB2);
-    engine
-        .load_paths(
-            std::slice::from_ref(&file),
-            &LoadOptions::default(),
-            &NoProgress,
-        )
-        .expect("loads");
+    load(&engine, &file).expect("loads");
     assert_eq!(
         first(&engine, "HER2").as_deref(),
         Some("https://twinpath.org/id/gene/ERBB2")
@@ -98,13 +94,7 @@ fn the_index_follows_loads_updates_and_drops() {
 
     // A failed load leaves the index as it was.
     std::fs::write(&file, "<broken").expect("write");
-    assert!(engine
-        .load_paths(
-            std::slice::from_ref(&file),
-            &LoadOptions::default(),
-            &NoProgress
-        )
-        .is_err());
+    assert!(load(&engine, &file).is_err());
     assert_eq!(
         first(&engine, "HER2").as_deref(),
         Some("https://twinpath.org/id/gene/ERBB2")
@@ -112,13 +102,7 @@ fn the_index_follows_loads_updates_and_drops() {
 
     // A reload without the synonym drops it.
     std::fs::write(&file, ERBB2.replace("\"HER2\", ", "")).expect("write");
-    engine
-        .load_paths(
-            std::slice::from_ref(&file),
-            &LoadOptions::default(),
-            &NoProgress,
-        )
-        .expect("loads");
+    load(&engine, &file).expect("loads");
     assert_eq!(first(&engine, "HER2"), None);
 
     engine
@@ -134,12 +118,7 @@ fn the_index_follows_loads_updates_and_drops() {
         )
         .expect("drop");
     let after_drop = engine
-        .search(&SearchRequest {
-            text: "ERBB2",
-            kind: None,
-            limit: 10,
-            offset: 0,
-        })
+        .search(&SearchRequest::new("ERBB2", 10))
         .expect("search");
     assert!(
         after_drop

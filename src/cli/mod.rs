@@ -84,7 +84,7 @@ enum Command {
         #[arg(long, value_name = "IRI")]
         graph: Option<String>,
         /// The syntax, when the extension does not tell it.
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = rdf_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld")]
         format: Option<RdfFormatChoice>,
         /// Base IRI for relative IRIs (default: the file's file:// IRI).
         #[arg(long, value_name = "IRI")]
@@ -154,7 +154,7 @@ enum Command {
         #[arg(long, value_name = "IRI")]
         graph: Option<String>,
         /// The syntax (default: turtle for one graph, nquads for the whole store).
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = rdf_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld")]
         format: Option<RdfFormatChoice>,
         /// Write to this file instead of stdout.
         #[arg(long, short, value_name = "FILE")]
@@ -168,7 +168,7 @@ enum Command {
     /// Check that RDF files parse, without loading them (syntax only for now).
     Validate {
         /// The syntax, when the extension does not tell it.
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = rdf_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld")]
         format: Option<RdfFormatChoice>,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
@@ -189,6 +189,14 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
         name.trim().trim_start_matches('?').to_owned(),
         value.to_owned(),
     ))
+}
+
+/// clap's parser for `--format` of RDF files (the store knows the names; clap stays here).
+fn rdf_format(text: &str) -> Result<RdfFormatChoice, String> {
+    RdfFormatChoice::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = RdfFormatChoice::NAMES.iter().map(|(n, _)| *n).collect();
+        format!("{text:?} is not one of {}", names.join(", "))
+    })
 }
 
 fn iri(text: &str) -> anyhow::Result<NamedNode> {

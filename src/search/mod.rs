@@ -60,6 +60,18 @@ pub struct SearchRequest<'a> {
     pub offset: usize,
 }
 
+impl<'a> SearchRequest<'a> {
+    /// The first `limit` matches of `text`, of any type.
+    pub fn new(text: &'a str, limit: usize) -> Self {
+        Self {
+            text,
+            kind: None,
+            limit,
+            offset: 0,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("search index: {0}")]
 pub struct SearchError(#[from] tantivy::TantivyError);
@@ -532,16 +544,7 @@ mod tests {
                 gene("ERBB2", &["HER2", "NEU"], "receptor tyrosine kinase"),
             ])
             .expect("indexed");
-        let search = |text: &str| {
-            index
-                .search(&SearchRequest {
-                    text,
-                    kind: None,
-                    limit: 10,
-                    offset: 0,
-                })
-                .expect("search")
-        };
+        let search = |text: &str| index.search(&SearchRequest::new(text, 10)).expect("search");
         let hits = search("p53");
         assert_eq!(hits[0].label, "TP53");
         assert_eq!((hits[0].matched, hits[0].how), ("synonym", "exact"));
@@ -600,16 +603,7 @@ mod tests {
             )
             .expect("replaced");
         assert_eq!(index.len(), 2);
-        let find = |text: &str| {
-            index
-                .search(&SearchRequest {
-                    text,
-                    kind: None,
-                    limit: 5,
-                    offset: 0,
-                })
-                .expect("search")
-        };
+        let find = |text: &str| index.search(&SearchRequest::new(text, 5)).expect("search");
         assert!(find("TP53").iter().all(|h| h.label != "TP53"));
         assert_eq!(find("MDM2")[0].label, "MDM2");
         assert_eq!(find("CDK2")[0].label, "CDK2");

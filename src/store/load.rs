@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The RDF syntaxes a load accepts, by the names the CLI and HTTP API use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RdfFormatChoice {
     Turtle,
     Ntriples,
@@ -33,6 +33,24 @@ pub enum RdfFormatChoice {
 }
 
 impl RdfFormatChoice {
+    /// Every choice, by the name the CLI and the HTTP API use.
+    pub const NAMES: [(&'static str, RdfFormatChoice); 6] = [
+        ("turtle", Self::Turtle),
+        ("ntriples", Self::Ntriples),
+        ("nquads", Self::Nquads),
+        ("trig", Self::Trig),
+        ("rdfxml", Self::Rdfxml),
+        ("jsonld", Self::Jsonld),
+    ];
+
+    /// The choice called `name` (`turtle`, `ntriples`, `nquads`, `trig`, `rdfxml`, `jsonld`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, c)| *c)
+    }
+
     pub fn rdf_format(self) -> RdfFormat {
         match self {
             Self::Turtle => RdfFormat::Turtle,
@@ -64,16 +82,10 @@ impl RdfFormatChoice {
     /// The format named by a media type (for HTTP uploads).
     pub fn from_media_type(media_type: &str) -> Option<Self> {
         let format = RdfFormat::from_media_type(media_type)?;
-        [
-            Self::Turtle,
-            Self::Ntriples,
-            Self::Nquads,
-            Self::Trig,
-            Self::Rdfxml,
-            Self::Jsonld,
-        ]
-        .into_iter()
-        .find(|c| c.rdf_format().media_type() == format.media_type())
+        Self::NAMES
+            .iter()
+            .map(|(_, c)| *c)
+            .find(|c| c.rdf_format().media_type() == format.media_type())
     }
 }
 

@@ -57,11 +57,6 @@ impl Store {
         })
     }
 
-    /// The data directory, when the store is on disk.
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-
     /// Number of quads in the whole store (all graphs).
     pub fn len(&self) -> Result<usize> {
         Ok(self.inner.len()?)
@@ -165,11 +160,6 @@ impl Store {
             ));
         }
         Ok(self.inner.backup(dir)?)
-    }
-
-    /// Writes everything the store holds and compacts nothing; used before a clean exit.
-    pub fn flush(&self) -> Result<()> {
-        Ok(self.inner.flush()?)
     }
 
     fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
