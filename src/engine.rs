@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::queries::{self, NamedQuery};
 use crate::search::{Hit, SearchIndex, SearchRequest};
 use crate::store::{
-    check_syntax, Dataset, GraphInfo, LoadOptions, LoadReport, LoadSource, Progress, QueryAnswer,
-    QueryLimits, RdfFormatChoice, Store,
+    check_syntax, Dataset, DiffSide, GraphDiff, GraphInfo, LoadOptions, LoadReport, LoadSource,
+    Progress, QueryAnswer, QueryLimits, RdfFormatChoice, Store, ValidationReport,
 };
 use oxigraph::model::{NamedNode, Term, Variable};
 use std::collections::BTreeMap;
@@ -120,29 +120,69 @@ impl Engine {
         self.limits
     }
 
-    /// Loads the ontologies and pathways bundled with this version, replacing earlier versions of them.
+    /// Loads the ontologies and pathways bundled with this version, replacing earlier versions
+    /// of them. They are validated together first, like any curated content.
     pub fn load_bundled(&self, progress: &dyn Progress) -> Result<LoadSummary> {
-        let files: Vec<_> = bundled_files("ontologies/")
-            .chain(bundled_files("pathways/"))
-            .collect();
         let mut summary = LoadSummary::default();
-        for (path, bytes) in files {
+        let mut labels = Vec::new();
+        let mut contents = Vec::new();
+        for (path, bytes) in bundled_files("ontologies/").chain(bundled_files("pathways/")) {
             let label = format!("bundled:{path}");
             if RdfFormatChoice::from_path(Path::new(path)).is_none() {
                 summary.skipped.push(PathBuf::from(label));
                 continue;
             }
-            let source = LoadSource::Bytes {
-                name: &label,
-                bytes,
-            };
-            let report = self
-                .store
-                .load(&source, &LoadOptions::default(), progress)?;
-            self.reindex(&report.graphs)?;
+            labels.push(label);
+            contents.push(bytes);
+        }
+        let sources: Vec<LoadSource<'_>> = labels
+            .iter()
+            .zip(&contents)
+            .map(|(name, bytes)| LoadSource::Bytes { name, bytes })
+            .collect();
+        self.write_validated(&sources, &LoadOptions::default(), progress, &mut summary)?;
+        Ok(summary)
+    }
+
+    /// Validates `sources` as one batch (unless the options skip it), then loads each into its
+    /// graph, then brings the inferences and the search index in step.
+    fn write_validated(
+        &self,
+        sources: &[LoadSource<'_>],
+        options: &LoadOptions,
+        progress: &dyn Progress,
+        summary: &mut LoadSummary,
+    ) -> Result<()> {
+        if options.skip_validation {
+            // Still all or nothing across files: parse everything before writing anything.
+            if sources.len() > 1 {
+                for source in sources {
+                    check_syntax(source, options)?;
+                }
+            }
+        } else {
+            let report = self.store.validate_batch(sources, options, true)?;
+            if !report.is_valid() {
+                return Err(Error::Invalid(Box::new(report)));
+            }
+        }
+        let mut graphs = Vec::new();
+        for source in sources {
+            let report = self.store.load(source, options, progress)?;
+            graphs.extend(report.graphs.iter().cloned());
             summary.loaded.push(report);
         }
-        Ok(summary)
+        self.after_write(Some(&graphs))
+    }
+
+    /// Keeps the derived state in step after a write: the inference graph, then the search index
+    /// (for the graphs written, or all of it when the extent is unknown).
+    fn after_write(&self, graphs: Option<&[String]>) -> Result<()> {
+        self.store.refresh_inferences()?;
+        match graphs {
+            Some(graphs) => self.reindex(graphs),
+            None => self.reindex_all(),
+        }
     }
 
     /// Loads the bundled content when nothing was ever loaded into this store (the first start).
@@ -208,48 +248,42 @@ impl Engine {
                 )));
             }
         }
-        if files.len() > 1 {
-            for file in &files {
-                check_syntax(&LoadSource::File(file), options)?;
-            }
-        }
-        for file in &files {
-            let report = self
-                .store
-                .load(&LoadSource::File(file), options, progress)?;
-            self.reindex(&report.graphs)?;
-            summary.loaded.push(report);
-        }
+        let sources: Vec<LoadSource<'_>> = files.iter().map(|f| LoadSource::File(f)).collect();
+        self.write_validated(&sources, options, progress, &mut summary)?;
         Ok(summary)
     }
 
-    /// Loads RDF held in memory (an HTTP upload) under `name`.
+    /// Loads RDF held in memory (an HTTP upload) under `name`, validated like a file.
     pub fn load_bytes(
         &self,
         name: &str,
         bytes: &[u8],
         options: &LoadOptions,
     ) -> Result<LoadReport> {
-        let report = self.store.load(
-            &LoadSource::Bytes { name, bytes },
+        let mut summary = LoadSummary::default();
+        self.write_validated(
+            &[LoadSource::Bytes { name, bytes }],
             options,
             &crate::store::NoProgress,
+            &mut summary,
         )?;
-        self.reindex(&report.graphs)?;
-        Ok(report)
+        summary
+            .loaded
+            .pop()
+            .ok_or_else(|| Error::Validation("the load reported nothing".into()))
     }
 
-    /// Checks the syntax of files without loading them: each file's statement count, or its error.
-    pub fn validate(paths: &[PathBuf], options: &LoadOptions) -> Vec<(PathBuf, Result<u64>)> {
-        paths
-            .iter()
-            .map(|p| {
-                (
-                    p.clone(),
-                    check_syntax(&LoadSource::File(p), options).map(|(count, _)| count),
-                )
-            })
-            .collect()
+    /// Checks files as one batch without loading them: syntax, the SHACL shapes, and the
+    /// cross-checks against what this engine's store holds outside the graphs the files would
+    /// replace (see [`crate::store::ValidationReport`]).
+    pub fn validate(&self, paths: &[PathBuf], options: &LoadOptions) -> Result<ValidationReport> {
+        let sources: Vec<LoadSource<'_>> = paths.iter().map(|p| LoadSource::File(p)).collect();
+        self.store.validate_batch(&sources, options, false)
+    }
+
+    /// What changed between two versions of a file or graph (see [`crate::store::GraphDiff`]).
+    pub fn diff(&self, old: &DiffSide, new: &DiffSide, options: &LoadOptions) -> Result<GraphDiff> {
+        self.store.diff(old, new, options)
     }
 
     /// Runs a SPARQL query over `dataset` under the engine's limits.
@@ -273,7 +307,7 @@ impl Engine {
     /// Applies a SPARQL Update atomically.
     pub fn update(&self, update: &str) -> Result<()> {
         self.store.update(update)?;
-        self.reindex_all()
+        self.after_write(None)
     }
 
     /// Exports one graph, or the whole store as N-Quads or TriG (a backup that `load` reads back).
@@ -301,7 +335,7 @@ impl Engine {
     pub fn drop_graph(&self, graph: &NamedNode) -> Result<bool> {
         let dropped = self.store.drop_graph(graph)?;
         if dropped {
-            self.reindex(&[graph.as_str().to_owned()])?;
+            self.after_write(Some(&[graph.as_str().to_owned()]))?;
         }
         Ok(dropped)
     }

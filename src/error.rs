@@ -70,6 +70,14 @@ pub enum Error {
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
 
+    /// Curated content that breaks the curation rules (shapes, references, duplicates); nothing was written.
+    #[error("{0}")]
+    Invalid(Box<crate::store::ValidationReport>),
+
+    /// The validator itself could not run (the bundled shapes failed to compile, …).
+    #[error("validation could not run: {0}")]
+    Validation(String),
+
     /// Writing a result failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -80,7 +88,11 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            Error::Syntax { .. } | Error::Read { .. } | Error::BadInput(_) | Error::NotFound(_)
+            Error::Syntax { .. }
+                | Error::Read { .. }
+                | Error::BadInput(_)
+                | Error::NotFound(_)
+                | Error::Invalid(_)
         )
     }
 }

@@ -13,6 +13,11 @@ pub const GRAPH: &str = "https://twinpath.org/graph/";
 /// The catalog graph: one `tw:Load` per load.
 pub const CATALOG_GRAPH: NamedNodeRef<'static> =
     NamedNodeRef::new_unchecked("https://twinpath.org/graph/catalog");
+/// The RDFS entailments of the curated graphs (see `store::inference`).
+pub const INFERRED_GRAPH: NamedNodeRef<'static> =
+    NamedNodeRef::new_unchecked("https://twinpath.org/graph/inferred");
+/// Patient twins' graphs live under this namespace; they never feed shared derived graphs.
+pub const TWIN_GRAPH: &str = "https://twinpath.org/graph/twin/";
 
 pub const PROV: &str = "http://www.w3.org/ns/prov#";
 pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
@@ -46,6 +51,17 @@ pub mod catalog {
 /// Prefixes used when writing Turtle and when shortening IRIs for people.
 pub const PREFIXES: &[(&str, &str)] = &[
     ("tw", TW),
+    ("gene", "https://twinpath.org/id/gene/"),
+    ("ix", "https://twinpath.org/id/interaction/"),
+    ("pw", "https://twinpath.org/id/pathway/"),
+    ("drug", "https://twinpath.org/id/drug/"),
+    ("hallmark", "https://twinpath.org/id/hallmark/"),
+    ("metabolite", "https://twinpath.org/id/metabolite/"),
+    ("microbe", "https://twinpath.org/id/microbe/"),
+    ("organ", "https://twinpath.org/id/organ/"),
+    ("phenotype", "https://twinpath.org/id/phenotype/"),
+    ("stimulus", "https://twinpath.org/id/stimulus/"),
+    ("param", "https://twinpath.org/id/parameter/"),
     ("twid", ID),
     ("twg", GRAPH),
     ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
@@ -61,3 +77,21 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("chebi", "https://identifiers.org/CHEBI:"),
     ("pubmed", "https://identifiers.org/pubmed:"),
 ];
+
+/// Shortens an IRI with the first matching prefix of [`PREFIXES`] (`gene:ERBB2`), or writes it
+/// in angle brackets.
+pub fn compact(iri: &str) -> String {
+    for (prefix, namespace) in PREFIXES {
+        if let Some(local) = iri.strip_prefix(namespace) {
+            let plain = !local.is_empty()
+                && local
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && !local.ends_with('.');
+            if plain {
+                return format!("{prefix}:{local}");
+            }
+        }
+    }
+    format!("<{iri}>")
+}

@@ -81,21 +81,21 @@ async fn select_in_every_results_syntax() {
         (
             "application/sparql-results+json",
             "application/sparql-results+json",
-            "\"CDK2\"",
+            "\"ABL1\"",
         ),
         (
             "application/sparql-results+xml",
             "application/sparql-results+xml",
-            "<literal>CDK2</literal>",
+            "<literal>ABL1</literal>",
         ),
-        ("text/csv", "text/csv", "symbol\r\nCDK2\r\n"),
+        ("text/csv", "text/csv", "symbol\r\nABL1\r\n"),
         (
             "text/tab-separated-values",
             "text/tab-separated-values",
-            "?symbol\n\"CDK2\"\n",
+            "?symbol\n\"ABL1\"\n",
         ),
-        ("text/html;q=0.5, text/csv;q=0.9", "text/csv", "CDK2"),
-        ("*/*", "application/sparql-results+json", "CDK2"),
+        ("text/html;q=0.5, text/csv;q=0.9", "text/csv", "ABL1"),
+        ("*/*", "application/sparql-results+json", "ABL1"),
     ] {
         let reply = send(&engine, None, sparql_get(query, Some(accept))).await;
         assert_eq!(reply.status, StatusCode::OK, "{accept}: {}", reply.text());
@@ -149,7 +149,7 @@ async fn ask_answers_a_boolean() {
 #[tokio::test]
 async fn construct_and_describe_in_every_rdf_syntax() {
     let engine = bundled_engine(limits());
-    let construct = "PREFIX tw: <https://twinpath.org/ns#> CONSTRUCT { ?i tw:source ?s ; tw:target ?t } WHERE { ?i tw:source ?s ; tw:target ?t }";
+    let construct = "PREFIX tw: <https://twinpath.org/ns#> PREFIX ix: <https://twinpath.org/id/interaction/> CONSTRUCT { ?i tw:source ?s ; tw:target ?t } WHERE { VALUES ?i { ix:TP53-activates-MDM2 ix:MDM2-inhibits-TP53 ix:TP53-activates-CDKN1A ix:CDKN1A-inhibits-CDK2 } ?i tw:source ?s ; tw:target ?t }";
     for (accept, format) in [
         ("text/turtle", RdfFormat::Turtle),
         ("application/n-triples", RdfFormat::NTriples),
@@ -202,7 +202,7 @@ async fn construct_and_describe_in_every_rdf_syntax() {
 #[tokio::test]
 async fn protocol_dataset_parameters_are_honoured() {
     let engine = bundled_engine(limits());
-    let graph = "https://twinpath.org/graph/p53-mdm2-p21";
+    let graph = "https://twinpath.org/graph/cancer-map";
     let in_graph = engine
         .store()
         .graph_len(&oxigraph::model::NamedNode::new(graph).expect("iri"))
@@ -348,11 +348,32 @@ async fn updates_need_the_right_token() {
 
 #[tokio::test]
 async fn a_slow_query_times_out_and_the_server_keeps_serving() {
-    let engine = bundled_engine(QueryLimits {
-        timeout: Duration::from_millis(300),
-        max_results: 100_000,
-    });
-    // Cross products over the bundled content: far more than 300 ms of work. The three-way one
+    // A store of 500 triples: cross products over it are far more than 300 ms of work, yet
+    // small enough that the evaluation thread left behind ends soon after the answer.
+    let engine = std::sync::Arc::new(
+        twinpath::Engine::in_memory(QueryLimits {
+            timeout: Duration::from_millis(300),
+            max_results: 100_000,
+        })
+        .expect("engine"),
+    );
+    let triples: String = (0..500)
+        .map(|i| format!("<https://example.org/s{i}> <https://example.org/p> \"{i}\" .\n"))
+        .collect();
+    engine
+        .load_bytes(
+            "cross.nt",
+            triples.as_bytes(),
+            &twinpath::store::LoadOptions {
+                graph: Some(
+                    oxigraph::model::NamedNode::new("https://example.org/cross").expect("iri"),
+                ),
+                format: twinpath::store::RdfFormatChoice::from_name("ntriples"),
+                ..Default::default()
+            },
+        )
+        .expect("loads");
+    // Cross products: far more than 300 ms of work. The three-way one
     // is cancelled inside oxigraph; the four-way one spends its time in an in-memory join that
     // checks the cancellation rarely, and the response must not wait for it.
     for slow in [
@@ -413,9 +434,9 @@ async fn health_graphs_queries_page_and_cors() {
         .as_array()
         .expect("array")
         .iter()
-        .find(|g| g["graph"] == "https://twinpath.org/graph/p53-mdm2-p21")
-        .expect("the example pathway graph is listed");
-    assert_eq!(p53["source"], "bundled:pathways/p53-mdm2-p21.ttl");
+        .find(|g| g["graph"] == "https://twinpath.org/graph/cancer-map")
+        .expect("the cancer map's graph is listed");
+    assert_eq!(p53["source"], "bundled:pathways/cancer-map.ttl");
     assert_eq!(p53["sha256"].as_str().map(str::len), Some(64));
 
     let reply = send(&engine, None, get("/queries")).await;
@@ -427,7 +448,7 @@ async fn health_graphs_queries_page_and_cors() {
         .any(|q| q["name"] == "interactions"));
     let reply = send(&engine, None, get("/queries/interactions?format=csv")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(reply.text().lines().count(), 5, "{}", reply.text());
+    assert!(reply.text().lines().count() > 200, "{}", reply.text());
     let reply = send(&engine, None, get("/queries/nope")).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 

@@ -348,3 +348,65 @@ fn bench_search_latency_against_sparql() {
         percentile(&contains, 0.99)
     );
 }
+
+/// `twinpath validate` on the shipped maps against pySHACL (the reference Python SHACL engine)
+/// on the same files with the same shapes. pySHACL runs only the shapes; twinpath also runs its
+/// store checks (references, duplicates, signs, identifiers), so the ratio favours pySHACL.
+/// Needs `pyshacl` on the PATH (`pip install pyshacl`); says so and stops when it is missing.
+#[test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+fn bench_validation_against_pyshacl() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = crate::common::pathways();
+    let merged = tempfile::NamedTempFile::new().expect("temp");
+    for file in &files {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(merged.path())
+            .expect("open")
+            .write_all(&std::fs::read(file).expect("read"))
+            .expect("write");
+    }
+    let engine = twinpath::Engine::in_memory(twinpath::QueryLimits::default()).expect("engine");
+    engine.load_bundled(&NoProgress).expect("bundled");
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for round in 0..3 {
+        let started = Instant::now();
+        let report = engine
+            .validate(&files, &LoadOptions::default())
+            .expect("validate");
+        assert!(report.is_valid(), "{report}");
+        ours.push(started.elapsed().as_secs_f64());
+
+        let started = Instant::now();
+        let run = std::process::Command::new("pyshacl")
+            .arg("-s")
+            .arg(root.join("ontologies/twin-shapes.ttl"))
+            .arg("-e")
+            .arg(root.join("ontologies/twin.ttl"))
+            .args(["-df", "turtle"])
+            .arg(merged.path())
+            .output();
+        let Ok(run) = run else {
+            println!("pyshacl is not installed (pip install pyshacl): nothing to compare with");
+            return;
+        };
+        assert!(
+            String::from_utf8_lossy(&run.stdout).contains("Conforms: True"),
+            "pyshacl disagrees: {}",
+            String::from_utf8_lossy(&run.stdout)
+        );
+        theirs.push(started.elapsed().as_secs_f64());
+        println!(
+            "round {round}: twinpath {:.3} s, pyshacl {:.3} s",
+            ours[round], theirs[round]
+        );
+    }
+    let (ours, theirs) = (median(ours), median(theirs));
+    println!(
+        "validate {} files: twinpath {ours:.3} s, pyshacl {theirs:.3} s, ratio twinpath/pyshacl {:.2}",
+        files.len(),
+        ours / theirs
+    );
+}

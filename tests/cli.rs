@@ -1,9 +1,7 @@
 //! The command line as scripts use it: exit codes, messages, named queries with their answers.
 
 use crate::common::*;
-use std::collections::BTreeMap;
 use std::process::{Command, Output};
-use twinpath::QueryAnswer;
 
 fn twinpath(data: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_twinpath"))
@@ -29,7 +27,7 @@ fn init_load_query_graphs_and_exit_codes() {
 
     let out = twinpath(&data, &["init"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("p53-mdm2-p21"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("cancer-map"), "{}", stdout(&out));
 
     let good = write(
         dir.path(),
@@ -85,17 +83,24 @@ fn init_load_query_graphs_and_exit_codes() {
             "--named",
             "interactions",
             "--param",
-            "pathway=https://twinpath.org/id/pathway/p53-mdm2-p21",
+            "pathway=https://twinpath.org/id/pathway/p53-mdm2",
             "--format",
             "csv",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        stdout(&out).lines().count(),
-        5,
-        "a header and four interactions: {}",
-        stdout(&out)
+    let csv = stdout(&out);
+    for row in ["TP53,MDM2,+", "MDM2,TP53,-", "TP53,CDKN1A,+"] {
+        assert!(
+            csv.lines().any(|l| l.contains(row)),
+            "{row} in the p53–MDM2 module: {csv}"
+        );
+    }
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.starts_with("https://twinpath.org/id/pathway/p53-mdm2,")),
+        "{csv}"
     );
     let out = twinpath(
         &data,
@@ -189,118 +194,6 @@ fn init_load_query_graphs_and_exit_codes() {
     assert!(stdout(&out).contains("replaces its graph"));
 }
 
-/// Every named query in queries/ is run here and compared with its expected answer.
-#[test]
-fn every_named_query_gives_its_expected_answer() {
-    let engine = bundled_engine(limits());
-    let rows = |name: &str, params: &[(&str, &str)]| -> Vec<Vec<String>> {
-        let params: Vec<(String, String)> = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        match engine
-            .run_named_query(name, &params)
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-        {
-            QueryAnswer::Solutions { rows, .. } => rows
-                .into_iter()
-                .map(|r| {
-                    r.into_iter()
-                        .map(|t| match t {
-                            Some(oxigraph::model::Term::Literal(l)) => l.value().to_owned(),
-                            Some(oxigraph::model::Term::NamedNode(n)) => n.as_str().to_owned(),
-                            Some(other) => other.to_string(),
-                            None => String::new(),
-                        })
-                        .collect()
-                })
-                .collect(),
-            other => panic!("{name}: {other:?}"),
-        }
-    };
-    let mut checked = BTreeMap::new();
-
-    let graphs = rows("graphs", &[]);
-    let live: Vec<(String, String)> = engine
-        .graphs()
-        .expect("graphs")
-        .into_iter()
-        .map(|g| (g.graph, g.triples.to_string()))
-        .collect();
-    assert_eq!(
-        graphs
-            .iter()
-            .map(|r| (r[0].clone(), r[1].clone()))
-            .collect::<Vec<_>>(),
-        live
-    );
-    checked.insert("graphs", ());
-
-    let interactions = rows("interactions", &[]);
-    assert_eq!(
-        interactions
-            .iter()
-            .map(|r| format!("{} {} {}", r[1], r[3], r[2]))
-            .collect::<Vec<_>>(),
-        [
-            "CDKN1A - CDK2",
-            "MDM2 - TP53",
-            "TP53 + CDKN1A",
-            "TP53 + MDM2"
-        ]
-    );
-    assert!(interactions
-        .iter()
-        .all(|r| r[0] == "https://twinpath.org/id/pathway/p53-mdm2-p21"));
-    assert!(
-        interactions
-            .iter()
-            .all(|r| r[4].contains("https://doi.org/")),
-        "every interaction has evidence"
-    );
-    let one = rows(
-        "interactions",
-        &[("pathway", "https://twinpath.org/id/pathway/p53-mdm2-p21")],
-    );
-    assert_eq!(one.len(), 4);
-    let none = rows(
-        "interactions",
-        &[("pathway", "https://twinpath.org/id/pathway/none")],
-    );
-    assert!(none.is_empty());
-    assert!(engine
-        .run_named_query("interactions", &[("nope".into(), "x".into())])
-        .is_err());
-    checked.insert("interactions", ());
-
-    let vocabulary = rows("vocabulary", &[]);
-    for class in [
-        "Gene",
-        "Hallmark",
-        "Activation",
-        "Inhibition",
-        "PatientTwin",
-        "SimulationRun",
-        "Load",
-    ] {
-        let iri = format!("https://twinpath.org/ns#{class}");
-        assert!(
-            vocabulary.iter().any(|r| r[0] == iri && !r[2].is_empty()),
-            "tw:{class} with a comment"
-        );
-    }
-    checked.insert("vocabulary", ());
-
-    let all: Vec<String> = engine.named_queries().into_iter().map(|q| q.name).collect();
-    for name in &all {
-        assert!(
-            checked.contains_key(name.as_str()),
-            "queries/{name}.rq has no expected answer in this test"
-        );
-    }
-    assert_eq!(all.len(), checked.len());
-}
-
 /// `serve` on a free port: answers over real TCP, and on SIGTERM finishes the request in flight
 /// before it exits.
 #[test]
@@ -356,5 +249,93 @@ fn serve_finishes_requests_in_flight_on_sigterm() {
     eprintln!(
         "the request in flight finished {:?} after SIGTERM",
         started.elapsed()
+    );
+}
+
+/// The curator's commands: `validate` reports each problem on its line and exits 2, `load`
+/// refuses the same file unless `--no-validate`, `diff` lists what changed by subject.
+#[test]
+fn validate_load_and_diff_for_curators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("store");
+    let fixture = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let broken = fixture("broken-curation.ttl");
+    let good = fixture("good-curation.ttl");
+
+    // No store yet: validation runs against the bundled maps (TP53 and CHEK1 resolve).
+    let out = twinpath(&data, &["validate", &good, &broken]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("good-curation.ttl: ok"), "{text}");
+    assert!(
+        text.contains("broken-curation.ttl:13: ix:PPM1D-inhibits-CHEK1: an interaction needs at least one tw:evidence"),
+        "{text}"
+    );
+    assert!(text.contains("broken-curation.ttl:18: ix:TP53-activates-NOTAGENE: tw:target refers to gene:NOTAGENE, which is defined nowhere"), "{text}");
+    assert!(text.contains("broken-curation.ttl:24: ix:MDM2-downregulates-TP53: rdf:type tw:Downregulation is not a term"), "{text}");
+    assert!(text.contains("3 problems in 1 of 2 files"), "{text}");
+    assert!(!data.exists(), "validate does not create a store");
+    let out = twinpath(&data, &["validate", "--output", "json", &broken]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["files"][0]["problems"].as_array().map(Vec::len),
+        Some(3)
+    );
+
+    let out = twinpath(&data, &["init"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let graphs_before = stdout(&twinpath(&data, &["graphs"]));
+    let out = twinpath(&data, &["load", &broken]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("3 problems in curated content"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        stdout(&twinpath(&data, &["graphs"])),
+        graphs_before,
+        "a refused load changes nothing"
+    );
+    let out = twinpath(&data, &["load", "--no-validate", &broken]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // diff: a file against its edited copy, and a graph of the store against a file.
+    let edited = dir.path().join("good-edited.ttl");
+    std::fs::write(
+        &edited,
+        std::fs::read_to_string(&good).expect("read").replace(
+            "skos:altLabel \"WIP1\"",
+            "skos:altLabel \"WIP1\", \"PP2C-delta\"",
+        ),
+    )
+    .expect("write");
+    let out = twinpath(&data, &["diff", &good, edited.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "gene:PPM1D\n  + skos:altLabel \"PP2C-delta\"\n1 added, 0 removed, 1 subject changed\n"
+    );
+    let out = twinpath(&data, &["load", &good]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = twinpath(
+        &data,
+        &[
+            "diff",
+            "https://twinpath.org/graph/good-curation",
+            edited.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        stdout(&out).contains("1 added, 0 removed"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
     );
 }

@@ -108,3 +108,16 @@ pub fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBu
     std::fs::write(&path, text).expect("write fixture");
     path
 }
+
+/// The shipped curated maps, `pathways/*.ttl`, in name order.
+pub fn pathways() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pathways");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .expect("pathways/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ttl"))
+        .collect();
+    files.sort();
+    files
+}

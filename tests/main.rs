@@ -5,6 +5,8 @@ mod common;
 
 mod api;
 mod cli;
+mod curation;
+mod queries;
 mod search;
 mod store;
 

@@ -87,7 +87,7 @@ pub(super) async fn put(
             &LoadOptions {
                 format: Some(format),
                 graph: Some(graph),
-                base_iri: None,
+                ..LoadOptions::default()
             },
         )
     })

@@ -157,6 +157,8 @@ impl From<Error> for ApiError {
             Error::UpdateEvaluation(_) => (StatusCode::BAD_REQUEST, "update-evaluation"),
             Error::Storage(_) | Error::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
             Error::Search(_) => (StatusCode::INTERNAL_SERVER_ERROR, "search"),
+            Error::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-content"),
+            Error::Validation(_) => (StatusCode::INTERNAL_SERVER_ERROR, "validation"),
         };
         Self::new(status, kind, error_chain(&error))
     }

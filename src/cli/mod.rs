@@ -4,7 +4,9 @@
 mod render;
 
 use crate::engine::{Engine, LoadSummary};
-use crate::store::{Dataset, LoadOptions, Progress, QueryLimits, RdfFormatChoice, ResultFormat};
+use crate::store::{
+    Dataset, DiffSide, LoadOptions, Progress, QueryLimits, RdfFormatChoice, ResultFormat,
+};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use oxigraph::model::NamedNode;
@@ -77,8 +79,9 @@ enum Command {
     /// .owl) and JSON-LD (.jsonld), from the extension or --format. Each file goes to the graph
     /// https://twinpath.org/graph/<file name without extension> unless --graph is given;
     /// loading a file again replaces its graph. Each load is atomic and recorded in the
-    /// catalog; when several files are given, all are checked first and a syntax error in any
-    /// loads none.
+    /// catalog. All files are validated first, as one batch (syntax, the SHACL shapes of
+    /// curated content, references into the store, duplicates, contradicting signs; see
+    /// `twinpath validate`): a problem in any file loads none.
     Load {
         /// The graph to load into (one file only).
         #[arg(long, value_name = "IRI")]
@@ -89,6 +92,9 @@ enum Command {
         /// Base IRI for relative IRIs (default: the file's file:// IRI).
         #[arg(long, value_name = "IRI")]
         base: Option<String>,
+        /// Load even if curated content breaks the curation rules (syntax is still checked).
+        #[arg(long)]
+        no_validate: bool,
         /// Files and folders to load.
         #[arg(required = true, value_name = "FILE_OR_FOLDER")]
         paths: Vec<PathBuf>,
@@ -165,13 +171,35 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
-    /// Check that RDF files parse, without loading them (syntax only for now).
+    /// Check files as one batch without loading them: syntax, the SHACL shapes of curated
+    /// content (ontologies/twin-shapes.ttl), and, against the store in --data (or the bundled
+    /// content when that directory does not exist), references to entities defined nowhere,
+    /// terms missing from the vocabulary, unknown identifier registries, identifiers shared by
+    /// two entities, duplicated interactions and contradicting signs. Each problem is reported
+    /// with its file, line and subject; exit code 2 when there is any.
     Validate {
         /// The syntax, when the extension does not tell it.
         #[arg(long, value_parser = rdf_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld")]
         format: Option<RdfFormatChoice>,
+        /// How to print the report.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        output: ListFormat,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+    },
+    /// Show what changed between two versions of a file or graph: statements added and removed,
+    /// grouped by subject.
+    ///
+    /// OLD and NEW are each a file (any RDF syntax) or the IRI of a graph in the store (--data).
+    /// Blank nodes are matched by canonicalization, so renaming them is no change.
+    Diff {
+        old: String,
+        new: String,
+        /// The syntax of files, when the extension does not tell it.
+        #[arg(long, value_parser = rdf_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld")]
+        format: Option<RdfFormatChoice>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        output: ListFormat,
     },
 }
 
@@ -276,6 +304,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             graph,
             format,
             base,
+            no_validate,
             paths,
         } => {
             let engine = open()?;
@@ -283,6 +312,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 format,
                 graph: graph.as_deref().map(iri).transpose()?,
                 base_iri: base,
+                skip_validation: no_validate,
             };
             let summary: LoadSummary =
                 engine.load_paths(&paths, &options, &TerminalProgress::default())?;
@@ -409,25 +439,67 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ListFormat::Table => render::queries_table(&mut out, &queries)?,
             }
         }
-        Command::Validate { format, files } => {
+        Command::Validate {
+            format,
+            output,
+            files,
+        } => {
             let options = LoadOptions {
                 format,
                 ..LoadOptions::default()
             };
-            // Every file is checked and reported, so one run shows every problem.
-            let mut failed = 0;
-            for (file, result) in Engine::validate(&files, &options) {
-                match result {
-                    Ok(count) => writeln!(out, "{}: ok ({count} statements)", file.display())?,
-                    Err(error) => {
-                        failed += 1;
-                        eprintln!("error: {error}");
-                    }
+            // Against the store when there is one, else against the bundled content, so that
+            // references to the shipped maps resolve either way.
+            let engine = if args.data.exists() {
+                open()?
+            } else {
+                let engine = Engine::in_memory(limits)?;
+                engine.load_bundled(&crate::store::NoProgress)?;
+                engine
+            };
+            let report = engine.validate(&files, &options)?;
+            match output {
+                ListFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    writeln!(out)?;
                 }
+                ListFormat::Table => render::validation(&mut out, &report)?,
             }
-            if failed > 0 {
-                eprintln!("{failed} of {} files failed", files.len());
+            if !report.is_valid() {
                 return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Diff {
+            old,
+            new,
+            format,
+            output,
+        } => {
+            let options = LoadOptions {
+                format,
+                ..LoadOptions::default()
+            };
+            // Graph IRIs need the store; two files do not.
+            let is_graph = |text: &str| text.contains("://") && !Path::new(text).exists();
+            let engine = if is_graph(&old) || is_graph(&new) {
+                open()?
+            } else {
+                Engine::in_memory(limits)?
+            };
+            let side = |text: &str| -> anyhow::Result<DiffSide> {
+                Ok(if is_graph(text) {
+                    DiffSide::Graph(iri(text)?)
+                } else {
+                    DiffSide::File(PathBuf::from(text))
+                })
+            };
+            let diff = engine.diff(&side(&old)?, &side(&new)?, &options)?;
+            match output {
+                ListFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &diff)?;
+                    writeln!(out)?;
+                }
+                ListFormat::Table => render::diff(&mut out, &diff)?,
             }
         }
     }

@@ -9,20 +9,10 @@ use std::io::{self, Write};
 /// A term as a person reads it: `tw:Gene` rather than the full IRI, literals by their value.
 pub fn compact(term: &Term) -> String {
     match term {
-        Term::NamedNode(n) => compact_iri(n.as_str()),
+        Term::NamedNode(n) => crate::vocab::compact(n.as_str()),
         Term::Literal(l) => l.value().to_owned(),
         other => other.to_string(),
     }
-}
-
-fn compact_iri(iri: &str) -> String {
-    crate::vocab::PREFIXES
-        .iter()
-        .filter_map(|(prefix, ns)| iri.strip_prefix(ns).map(|local| (prefix, local)))
-        .filter(|(_, local)| !local.is_empty() && !local.contains(['/', '#']))
-        .max_by_key(|(prefix, _)| prefix.len())
-        .map(|(prefix, local)| format!("{prefix}:{local}"))
-        .unwrap_or_else(|| format!("<{iri}>"))
 }
 
 /// Writes rows as a table with a header line, columns padded to their widest cell.
@@ -85,7 +75,7 @@ pub fn answer_table(out: &mut impl Write, answer: &QueryAnswer) -> io::Result<()
                 .map(|t| {
                     vec![
                         compact(&t.subject.clone().into()),
-                        compact_iri(t.predicate.as_str()),
+                        crate::vocab::compact(t.predicate.as_str()),
                         compact(&t.object),
                     ]
                 })
@@ -173,11 +163,70 @@ pub fn hits_table(out: &mut impl Write, hits: &[crate::search::Hit]) -> io::Resu
             vec![
                 h.label.clone(),
                 h.kind.clone(),
-                compact_iri(&h.iri),
+                crate::vocab::compact(&h.iri),
                 format!("{} {}", h.how, h.matched),
                 format!("{:.1}", h.score),
             ]
         })
         .collect();
     table(out, &["label", "type", "iri", "matched", "score"], &rows)
+}
+
+/// One line per file (`ok` with its statement count), then one line per problem.
+pub fn validation(out: &mut impl Write, report: &crate::store::ValidationReport) -> io::Result<()> {
+    for file in &report.files {
+        if file.problems.is_empty() {
+            writeln!(
+                out,
+                "{}: ok ({} statements)",
+                file.file.display(),
+                file.statements
+            )?;
+        } else {
+            for problem in &file.problems {
+                writeln!(out, "{problem}")?;
+            }
+        }
+    }
+    let problems = report.problems().count();
+    if problems > 0 {
+        let files = report
+            .files
+            .iter()
+            .filter(|f| !f.problems.is_empty())
+            .count();
+        writeln!(
+            out,
+            "{problems} problem{} in {files} of {} files",
+            if problems == 1 { "" } else { "s" },
+            report.files.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// Subjects in order, each with its removed (`-`) and added (`+`) statements, IRIs shortened.
+pub fn diff(out: &mut impl Write, diff: &crate::store::GraphDiff) -> io::Result<()> {
+    let short = |text: &str| -> String {
+        match text.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
+            Some(iri) => crate::vocab::compact(iri),
+            None => text.to_owned(),
+        }
+    };
+    for change in &diff.subjects {
+        writeln!(out, "{}", short(&change.subject))?;
+        for (sign, statements) in [("-", &change.removed), ("+", &change.added)] {
+            for s in statements {
+                writeln!(out, "  {sign} {} {}", short(&s.predicate), short(&s.object))?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "{} added, {} removed, {} subject{} changed",
+        diff.added,
+        diff.removed,
+        diff.subjects.len(),
+        if diff.subjects.len() == 1 { "" } else { "s" }
+    )
 }

@@ -88,7 +88,11 @@ impl Store {
                     else {
                         continue;
                     };
-                    if graph.as_ref() == vocab::CATALOG_GRAPH {
+                    // Derived graphs repeat names; patients' graphs are never searchable.
+                    if graph.as_ref() == vocab::CATALOG_GRAPH
+                        || graph.as_ref() == vocab::INFERRED_GRAPH
+                        || graph.as_str().starts_with(vocab::TWIN_GRAPH)
+                    {
                         continue;
                     }
                     let names = found

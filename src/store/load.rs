@@ -114,7 +114,7 @@ impl LoadSource<'_> {
         }
     }
 
-    fn open(&self) -> Result<Box<dyn Read + '_>> {
+    pub(super) fn open(&self) -> Result<Box<dyn Read + '_>> {
         Ok(match self {
             LoadSource::File(path) => Box::new(BufReader::with_capacity(
                 1 << 16,
@@ -128,7 +128,7 @@ impl LoadSource<'_> {
     }
 
     /// The base IRI relative IRIs in the file resolve against.
-    fn base_iri(&self) -> Option<String> {
+    pub(super) fn base_iri(&self) -> Option<String> {
         match self {
             LoadSource::File(path) => {
                 let absolute = std::path::absolute(path).ok()?;
@@ -154,6 +154,8 @@ pub struct LoadOptions {
     pub graph: Option<NamedNode>,
     /// The base IRI for relative IRIs; by default the file's own `file://` IRI.
     pub base_iri: Option<String>,
+    /// Load curated content even when it breaks the curation rules (`--no-validate`).
+    pub skip_validation: bool,
 }
 
 /// Hears how far a load has come (the CLI draws a progress bar from it).
@@ -215,7 +217,7 @@ pub fn default_graph_for(label: &Path) -> Result<NamedNode> {
         .map_err(|e| Error::BadInput(format!("graph IRI for {}: {e}", label.display())))
 }
 
-fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<RdfFormat> {
+pub(super) fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<RdfFormat> {
     let label = source.label();
     options
         .format
@@ -229,7 +231,7 @@ fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<RdfF
         })
 }
 
-fn parser(
+pub(super) fn parser(
     format: RdfFormat,
     base: Option<String>,
     graph: &NamedNode,
@@ -247,7 +249,7 @@ fn parser(
     Ok(parser)
 }
 
-fn parse_error(label: &Path, error: RdfParseError) -> Error {
+pub(super) fn parse_error(label: &Path, error: RdfParseError) -> Error {
     match error {
         RdfParseError::Io(source) => Error::Read {
             path: label.to_path_buf(),

@@ -5,7 +5,10 @@
 //! them and see either the state before a write or after it (RocksDB snapshots).
 
 pub mod catalog;
+mod curation;
+mod diff;
 mod extract;
+mod inference;
 mod load;
 mod query;
 
@@ -19,6 +22,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use catalog::{GraphInfo, LoadRecord};
+pub use curation::{FileReport, Problem, ValidationReport};
+pub use diff::{DiffSide, GraphDiff, Statement, SubjectChange};
+pub use inference::InferenceChange;
 pub use load::{
     check_syntax, default_graph_for, LoadOptions, LoadReport, LoadSource, NoProgress, Progress,
     RdfFormatChoice,
