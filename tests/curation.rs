@@ -215,10 +215,23 @@ gene:TP53X a tw:Gene ; tw:symbol \"TP53X\" ; rdfs:label \"TP53X\" ;
 ",
     )
     .expect("write");
+    // A second file of the batch names a gene by a blank node: reported in that file.
+    let blank = dir.path().join("blank.ttl");
+    std::fs::write(
+        &blank,
+        "@prefix tw: <https://twinpath.org/ns#> .\n[] a tw:Gene ; tw:symbol \"X\" ; <http://www.w3.org/2000/01/rdf-schema#label> \"X\" ;\n  tw:identifier <https://identifiers.org/hgnc:1> .\n",
+    )
+    .expect("write");
     let report = engine
-        .validate(std::slice::from_ref(&file), &LoadOptions::default())
+        .validate(&[file.clone(), blank.clone()], &LoadOptions::default())
         .expect("validation runs");
     let text = report.to_string();
+    assert!(
+        report
+            .problems()
+            .any(|p| p.file == blank && p.message.contains("named by IRIs")),
+        "{text}"
+    );
     let messages: Vec<&str> = report.problems().map(|p| p.message.as_str()).collect();
     assert!(
         messages.iter().any(|m| m.starts_with("duplicated activation") && m.contains("ix:TP53-activates-MDM2")),

@@ -208,6 +208,8 @@ fn read_curated(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Curate
     let base = options.base_iri.clone().or_else(|| source.base_iri());
     let mut graphs = BTreeSet::from([graph.clone()]);
     let mut subjects = HashSet::new();
+    // Blank nodes are renamed on every parse, so their statements are kept from the first pass.
+    let mut blank: HashMap<NamedOrBlankNode, Vec<Triple>> = HashMap::new();
     let mut statements = 0;
     for quad in parser(format, base.clone(), &graph, &label)?.for_reader(source.open()?) {
         let quad = quad.map_err(|e| parse_error(&label, e))?;
@@ -218,14 +220,25 @@ fn read_curated(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Curate
         if uses_vocabulary(&quad) {
             subjects.insert(quad.subject.clone());
         }
+        if quad.subject.is_blank_node() {
+            blank
+                .entry(quad.subject.clone())
+                .or_default()
+                .push(Triple::from(quad));
+        }
     }
     let mut triples = Vec::new();
-    if !subjects.is_empty() {
+    if subjects.iter().any(NamedOrBlankNode::is_named_node) {
         for quad in parser(format, base, &graph, &label)?.for_reader(source.open()?) {
             let quad = quad.map_err(|e| parse_error(&label, e))?;
-            if subjects.contains(&quad.subject) {
+            if quad.subject.is_named_node() && subjects.contains(&quad.subject) {
                 triples.push(Triple::from(quad));
             }
+        }
+    }
+    for (subject, statements) in blank {
+        if subjects.contains(&subject) {
+            triples.extend(statements);
         }
     }
     Ok(Curated {
@@ -434,14 +447,16 @@ impl Store {
     }
 }
 
-/// The file (index in the batch) where `subject` is first described.
+/// The file (index in the batch) where `subject` (an IRI, or a blank node's id) is first
+/// described; blank nodes are renamed per file, so their ids name one file too.
 fn home(batch: &[Curated], subject: &str) -> usize {
     batch
         .iter()
         .position(|c| {
-            c.triples.iter().any(
-                |t| matches!(&t.subject, NamedOrBlankNode::NamedNode(s) if s.as_str() == subject),
-            )
+            c.triples.iter().any(|t| match &t.subject {
+                NamedOrBlankNode::NamedNode(s) => s.as_str() == subject,
+                NamedOrBlankNode::BlankNode(b) => b.as_str() == subject,
+            })
         })
         .unwrap_or(0)
 }
@@ -489,7 +504,10 @@ fn shacl_problems(
             }
             _ => message,
         };
-        let index = subject.as_deref().map_or(0, |s| home(batch, s));
+        let index = match result.focus_node() {
+            rudof_rdf::rdf_core::term::Object::BlankNode(id) => home(batch, id),
+            _ => subject.as_deref().map_or(0, |s| home(batch, s)),
+        };
         found.push((index, subject, message));
     }
     Ok(())
@@ -560,6 +578,7 @@ fn cross_problems(
     let mut checked_refs: HashMap<String, bool> = HashMap::new();
     for (index, c) in batch.iter().enumerate() {
         for t in &c.triples {
+            // Blank curated nodes are the shapes' business (twsh:Named).
             let NamedOrBlankNode::NamedNode(subject) = &t.subject else {
                 continue;
             };
