@@ -21,6 +21,15 @@
 //! let QueryAnswer::Solutions { rows, .. } = answer else { unreachable!() };
 //! assert!(rows.len() == 1);
 //!
+//! // The curated maps are validated when they load. RDFS entailment adds what the vocabulary
+//! // implies: ERBB2 is curated as an oncogene, and so is a biological entity.
+//! let entailed = engine.query(
+//!     "PREFIX tw: <https://twinpath.org/ns#> PREFIX gene: <https://twinpath.org/id/gene/>
+//!      ASK { gene:ERBB2 a tw:Oncogene, tw:BiologicalEntity }",
+//!     &Dataset::default(),
+//! )?;
+//! assert_eq!(entailed, QueryAnswer::Boolean(true));
+//!
 //! // The vocabulary is queryable like everything else.
 //! let genes = engine.query(
 //!     "PREFIX tw: <https://twinpath.org/ns#> ASK { tw:Gene a ?kind }",
