@@ -167,12 +167,22 @@ impl Engine {
             }
         }
         let mut graphs = Vec::new();
+        let mut outcome = Ok(());
         for source in sources {
-            let report = self.store.load(source, options, progress)?;
-            graphs.extend(report.graphs.iter().cloned());
-            summary.loaded.push(report);
+            match self.store.load(source, options, progress) {
+                Ok(report) => {
+                    graphs.extend(report.graphs.iter().cloned());
+                    summary.loaded.push(report);
+                }
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
         }
-        self.after_write(Some(&graphs))
+        // Files loaded before a failing one stay loaded: the derived state must follow them.
+        self.after_write(Some(&graphs))?;
+        outcome
     }
 
     /// Keeps the derived state in step after a write: the inference graph, then the search index
