@@ -271,46 +271,41 @@ fn subject_lines(source: &LoadSource<'_>, options: &LoadOptions) -> HashMap<Stri
     };
     // The low-level parsers take input in pieces; feeding one line at a time tells which line
     // each statement ended on, which for curated Turtle is the line its subject starts.
+    // (The four low-level parsers share no trait, hence a macro.)
     macro_rules! feed {
-        ($parser:expr, $subject:ident) => {{
+        ($parser:expr) => {{
             let mut parser = $parser;
             for (number, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
                 parser.extend_from_slice(line);
                 while let Some(Ok(statement)) = parser.parse_next() {
-                    record(&statement.$subject, number as u64 + 1);
+                    record(&statement.subject, number as u64 + 1);
                 }
             }
             parser.end();
+            let last = bytes.split(|b| *b == b'\n').count() as u64;
             while let Some(Ok(statement)) = parser.parse_next() {
-                record(
-                    &statement.$subject,
-                    bytes.split(|b| *b == b'\n').count() as u64,
-                );
+                record(&statement.subject, last);
             }
         }};
     }
-    let with_base = |p: oxigraph::io::RdfFormat| base.clone().filter(|_| p == format);
+    // A base IRI the full parse accepted is accepted here too; relative IRIs need it.
     match format {
         RdfFormat::Turtle => {
-            let mut p = oxttl::TurtleParser::new();
-            if let Some(b) = with_base(RdfFormat::Turtle) {
-                p = p
-                    .with_base_iri(b)
-                    .unwrap_or_else(|_| oxttl::TurtleParser::new());
+            let parser = oxttl::TurtleParser::new();
+            match base.map(|b| parser.clone().with_base_iri(b)) {
+                Some(Ok(with_base)) => feed!(with_base.low_level()),
+                _ => feed!(parser.low_level()),
             }
-            feed!(p.low_level(), subject)
         }
         RdfFormat::TriG => {
-            let mut p = oxttl::TriGParser::new();
-            if let Some(b) = with_base(RdfFormat::TriG) {
-                p = p
-                    .with_base_iri(b)
-                    .unwrap_or_else(|_| oxttl::TriGParser::new());
+            let parser = oxttl::TriGParser::new();
+            match base.map(|b| parser.clone().with_base_iri(b)) {
+                Some(Ok(with_base)) => feed!(with_base.low_level()),
+                _ => feed!(parser.low_level()),
             }
-            feed!(p.low_level(), subject)
         }
-        RdfFormat::NTriples => feed!(oxttl::NTriplesParser::new().low_level(), subject),
-        RdfFormat::NQuads => feed!(oxttl::NQuadsParser::new().low_level(), subject),
+        RdfFormat::NTriples => feed!(oxttl::NTriplesParser::new().low_level()),
+        RdfFormat::NQuads => feed!(oxttl::NQuadsParser::new().low_level()),
         _ => {}
     }
     lines
