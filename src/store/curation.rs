@@ -12,7 +12,7 @@
 //! `tw:` type or a `tw:` property. Other RDF (an OBO ontology, a generated benchmark file) passes
 //! through untouched, at the cost of one parse.
 
-use super::load::{parse_error, parser, resolve_format, LoadOptions, LoadSource};
+use super::load::{LoadOptions, LoadSource, Reading};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::vocab;
@@ -199,20 +199,14 @@ fn uses_vocabulary(quad: &Quad) -> bool {
 /// Parses `source` and keeps its curated statements: a first pass finds the curated subjects,
 /// a second keeps their statements (skipped when there are none).
 fn read_curated(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Curated> {
-    let label = source.label();
-    let format = resolve_format(source, options)?;
-    let graph = match &options.graph {
-        Some(g) => g.clone(),
-        None => super::default_graph_for(&label)?,
-    };
-    let base = options.base_iri.clone().or_else(|| source.base_iri());
-    let mut graphs = BTreeSet::from([graph.clone()]);
+    let reading = Reading::new(source, options)?;
+    let mut graphs = BTreeSet::from([reading.graph.clone()]);
     let mut subjects = HashSet::new();
     // Blank nodes are renamed on every parse, so their statements are kept from the first pass.
     let mut blank: HashMap<NamedOrBlankNode, Vec<Triple>> = HashMap::new();
     let mut statements = 0;
-    for quad in parser(format, base.clone(), &graph, &label)?.for_reader(source.open()?) {
-        let quad = quad.map_err(|e| parse_error(&label, e))?;
+    for quad in reading.quads(source.open()?)? {
+        let quad = quad?;
         statements += 1;
         if let GraphName::NamedNode(g) = &quad.graph_name {
             graphs.insert(g.clone());
@@ -229,8 +223,8 @@ fn read_curated(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Curate
     }
     let mut triples = Vec::new();
     if subjects.iter().any(NamedOrBlankNode::is_named_node) {
-        for quad in parser(format, base, &graph, &label)?.for_reader(source.open()?) {
-            let quad = quad.map_err(|e| parse_error(&label, e))?;
+        for quad in reading.quads(source.open()?)? {
+            let quad = quad?;
             if quad.subject.is_named_node() && subjects.contains(&quad.subject) {
                 triples.push(Triple::from(quad));
             }
@@ -242,7 +236,7 @@ fn read_curated(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Curate
         }
     }
     Ok(Curated {
-        file: label,
+        file: reading.label,
         graphs,
         triples,
         statements,
@@ -253,7 +247,7 @@ fn read_curated(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Curate
 /// other syntaxes (RDF/XML and JSON-LD have no per-statement lines worth reporting).
 fn subject_lines(source: &LoadSource<'_>, options: &LoadOptions) -> HashMap<String, u64> {
     let mut lines = HashMap::new();
-    let Ok(format) = resolve_format(source, options) else {
+    let Ok(reading) = Reading::new(source, options) else {
         return lines;
     };
     let Ok(mut reader) = source.open() else {
@@ -263,7 +257,7 @@ fn subject_lines(source: &LoadSource<'_>, options: &LoadOptions) -> HashMap<Stri
     if std::io::Read::read_to_end(&mut reader, &mut bytes).is_err() {
         return lines;
     }
-    let base = options.base_iri.clone().or_else(|| source.base_iri());
+    let base = reading.base().map(str::to_owned);
     let mut record = |subject: &NamedOrBlankNode, line: u64| {
         if let NamedOrBlankNode::NamedNode(s) = subject {
             lines.entry(s.as_str().to_owned()).or_insert(line);
@@ -289,7 +283,7 @@ fn subject_lines(source: &LoadSource<'_>, options: &LoadOptions) -> HashMap<Stri
         }};
     }
     // A base IRI the full parse accepted is accepted here too; relative IRIs need it.
-    match format {
+    match reading.format {
         RdfFormat::Turtle => {
             let parser = oxttl::TurtleParser::new();
             match base.map(|b| parser.clone().with_base_iri(b)) {

@@ -1,7 +1,7 @@
 //! What changed between two versions of a file or graph? Statements added and removed, grouped
 //! by subject, with blank nodes matched by canonicalization so that renaming them is no change.
 
-use super::load::{parse_error, parser, resolve_format, LoadOptions, LoadSource};
+use super::load::{LoadOptions, LoadSource, Reading};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::vocab;
@@ -47,15 +47,16 @@ impl Store {
         let mut graph = Graph::new();
         match side {
             DiffSide::File(path) => {
-                let source = LoadSource::File(path);
-                let label = source.label();
-                let format = resolve_format(&source, options)?;
                 // Which graph the statements land in does not matter here: the diff compares
                 // triples, whatever named graphs a quad syntax spreads them over.
-                let name = NamedNode::new_unchecked(format!("{}diff", vocab::GRAPH));
-                let base = options.base_iri.clone().or_else(|| source.base_iri());
-                for quad in parser(format, base, &name, &label)?.for_reader(source.open()?) {
-                    graph.insert(&Triple::from(quad.map_err(|e| parse_error(&label, e))?));
+                let source = LoadSource::File(path);
+                let options = LoadOptions {
+                    graph: Some(NamedNode::new_unchecked(format!("{}diff", vocab::GRAPH))),
+                    ..options.clone()
+                };
+                let reading = Reading::new(&source, &options)?;
+                for quad in reading.quads(source.open()?)? {
+                    graph.insert(&Triple::from(quad?));
                 }
             }
             DiffSide::Graph(name) => {
@@ -83,30 +84,26 @@ impl Store {
     pub fn diff(&self, old: &DiffSide, new: &DiffSide, options: &LoadOptions) -> Result<GraphDiff> {
         let old = self.side_graph(old, options)?;
         let new = self.side_graph(new, options)?;
-        let mut changes: BTreeMap<String, (BTreeSet<Statement>, BTreeSet<Statement>)> =
-            BTreeMap::new();
+        // Per subject: (added, removed).
+        type Sides = (BTreeSet<Statement>, BTreeSet<Statement>);
+        let mut changes: BTreeMap<String, Sides> = BTreeMap::new();
         let statement = |predicate: &NamedNode, object: &Term| Statement {
             predicate: predicate.to_string(),
             object: object.to_string(),
         };
-        let mut added = 0;
-        for t in new.iter().filter(|t| !old.contains(*t)) {
-            added += 1;
-            changes
-                .entry(t.subject.to_string())
-                .or_default()
-                .0
-                .insert(statement(&t.predicate.into_owned(), &t.object.into_owned()));
-        }
-        let mut removed = 0;
-        for t in old.iter().filter(|t| !new.contains(*t)) {
-            removed += 1;
-            changes
-                .entry(t.subject.to_string())
-                .or_default()
-                .1
-                .insert(statement(&t.predicate.into_owned(), &t.object.into_owned()));
-        }
+        // Statements of `from` that `other` lacks, filed under their subject on one side.
+        let mut file =
+            |from: &Graph, other: &Graph, side: fn(&mut Sides) -> &mut BTreeSet<Statement>| {
+                let mut count = 0;
+                for t in from.iter().filter(|t| !other.contains(*t)) {
+                    count += 1;
+                    side(changes.entry(t.subject.to_string()).or_default())
+                        .insert(statement(&t.predicate.into_owned(), &t.object.into_owned()));
+                }
+                count
+            };
+        let added = file(&new, &old, |s| &mut s.0);
+        let removed = file(&old, &new, |s| &mut s.1);
         Ok(GraphDiff {
             added,
             removed,

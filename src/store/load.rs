@@ -217,7 +217,7 @@ pub fn default_graph_for(label: &Path) -> Result<NamedNode> {
         .map_err(|e| Error::BadInput(format!("graph IRI for {}: {e}", label.display())))
 }
 
-pub(super) fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<RdfFormat> {
+fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<RdfFormat> {
     let label = source.label();
     options
         .format
@@ -231,7 +231,7 @@ pub(super) fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> 
         })
 }
 
-pub(super) fn parser(
+fn parser(
     format: RdfFormat,
     base: Option<String>,
     graph: &NamedNode,
@@ -249,7 +249,7 @@ pub(super) fn parser(
     Ok(parser)
 }
 
-pub(super) fn parse_error(label: &Path, error: RdfParseError) -> Error {
+fn parse_error(label: &Path, error: RdfParseError) -> Error {
     match error {
         RdfParseError::Io(source) => Error::Read {
             path: label.to_path_buf(),
@@ -275,6 +275,50 @@ pub(super) fn parse_error(label: &Path, error: RdfParseError) -> Error {
                 }
             },
         },
+    }
+}
+
+/// How one source is read, settled once: its label, syntax, the graph its default-graph
+/// statements go to, and its base IRI. Loads, validation and diff all read sources this way.
+pub(super) struct Reading {
+    pub label: PathBuf,
+    pub format: RdfFormat,
+    pub graph: NamedNode,
+    base: Option<String>,
+}
+
+impl Reading {
+    pub(super) fn new(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Self> {
+        let label = source.label();
+        let format = resolve_format(source, options)?;
+        let graph = match &options.graph {
+            Some(g) => g.clone(),
+            None => default_graph_for(&label)?,
+        };
+        let base = options.base_iri.clone().or_else(|| source.base_iri());
+        Ok(Self {
+            label,
+            format,
+            graph,
+            base,
+        })
+    }
+
+    /// The base IRI relative IRIs resolve against.
+    pub(super) fn base(&self) -> Option<&str> {
+        self.base.as_deref()
+    }
+
+    /// Parses `reader` (the source's bytes) into quads whose errors name the file.
+    pub(super) fn quads<'a, R: Read + 'a>(
+        &'a self,
+        reader: R,
+    ) -> Result<impl Iterator<Item = Result<oxigraph::model::Quad>> + 'a> {
+        Ok(
+            parser(self.format, self.base.clone(), &self.graph, &self.label)?
+                .for_reader(reader)
+                .map(|quad| quad.map_err(|e| parse_error(&self.label, e))),
+        )
     }
 }
 
@@ -324,28 +368,22 @@ pub fn check_syntax(
     source: &LoadSource<'_>,
     options: &LoadOptions,
 ) -> Result<(u64, BTreeSet<NamedNode>)> {
-    let label = source.label();
-    let format = resolve_format(source, options)?;
-    let graph = match &options.graph {
-        Some(g) => g.clone(),
-        None => default_graph_for(&label)?,
-    };
-    let base = options.base_iri.clone().or_else(|| source.base_iri());
+    let reading = Reading::new(source, options)?;
     let mut graphs = BTreeSet::new();
     let mut count = 0;
-    for quad in parser(format, base, &graph, &label)?.for_reader(source.open()?) {
-        let quad = quad.map_err(|e| parse_error(&label, e))?;
+    for quad in reading.quads(source.open()?)? {
+        let quad = quad?;
         count += 1;
         match quad.graph_name {
             GraphName::NamedNode(g) => {
-                if g != graph {
+                if g != reading.graph {
                     graphs.insert(g);
                 }
             }
             GraphName::BlankNode(_) => {
                 return Err(Error::BadInput(format!(
                     "{}: a graph named by a blank node cannot be replaced on reload; name it with an IRI",
-                    label.display()
+                    reading.label.display()
                 )))
             }
             GraphName::DefaultGraph => {}
@@ -365,18 +403,13 @@ impl Store {
     ) -> Result<LoadReport> {
         let started = Instant::now();
         let started_at = time::OffsetDateTime::now_utc();
-        let label = source.label();
-        let format = resolve_format(source, options)?;
-        let graph = match &options.graph {
-            Some(g) => g.clone(),
-            None => default_graph_for(&label)?,
-        };
+        let reading = Reading::new(source, options)?;
+        let (label, format, graph) = (&reading.label, reading.format, &reading.graph);
         if graph.as_ref() == vocab::CATALOG_GRAPH {
             return Err(Error::BadInput(
                 "the catalog graph is written by loads only; choose another --graph".into(),
             ));
         }
-        let base = options.base_iri.clone().or_else(|| source.base_iri());
 
         // Which graphs this load writes: only its own, unless the syntax can name others,
         // in which case a first pass finds them (and checks the syntax on the way).
@@ -395,15 +428,15 @@ impl Store {
         let _writer = self.lock_writer();
         // Graphs that the previous load of this source wrote and this one may not.
         let mut to_remove = targets.clone();
-        to_remove.extend(catalog::graphs_of_latest_load(&self.inner, &graph)?);
+        to_remove.extend(catalog::graphs_of_latest_load(&self.inner, graph)?);
         let mut replaced = false;
         for g in &to_remove {
             replaced |= self.inner.contains_named_graph(g)?;
         }
 
-        progress.start(&label, source.size());
+        progress.start(label, source.size());
         let mut reader = Metered::new(source.open()?, progress);
-        let quads = parser(format, base, &graph, &label)?.for_reader(&mut reader);
+        let quads = reading.quads(&mut reader)?;
 
         let mut record = LoadRecord {
             iri: catalog::new_load_iri(started_at),
@@ -429,7 +462,7 @@ impl Store {
             let mut incoming = HashSet::new();
             let mut count = 0u64;
             for quad in quads {
-                let quad = quad.map_err(|e| parse_error(&label, e))?;
+                let quad = quad?;
                 count += 1;
                 if !transaction.contains(&quad)? {
                     transaction.insert(&quad);
@@ -453,10 +486,7 @@ impl Store {
         } else {
             let mut loader = self.inner.bulk_loader();
             let mut count = 0u64;
-            loader.load_ok_quads::<Error, Error>(quads.map(|quad| {
-                count += 1;
-                quad.map_err(|e| parse_error(&label, e))
-            }))?;
+            loader.load_ok_quads::<Error, Error>(quads.inspect(|_| count += 1))?;
             record.triples = count;
             (record.sha256, record.bytes) = reader.finish();
             record.ended_at = time::OffsetDateTime::now_utc();
