@@ -13,7 +13,10 @@ use crate::store::{
 use oxigraph::model::{NamedNode, Term, Variable};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+mod reasoning;
+pub use reasoning::{ImpactReport, Neighbours, PathsReport, PerturbationKind, Scope};
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -37,6 +40,8 @@ pub struct Engine {
     /// step with every load, update and drop.
     search: OnceLock<SearchIndex>,
     search_init: Mutex<()>,
+    /// The signed interaction network, built from the store on first use after each write.
+    network: RwLock<Option<Arc<crate::model::Network>>>,
 }
 
 /// What a load of several files and folders did.
@@ -70,6 +75,7 @@ impl Engine {
             limits,
             search: OnceLock::new(),
             search_init: Mutex::new(()),
+            network: RwLock::new(None),
         }
     }
 
@@ -188,6 +194,7 @@ impl Engine {
     /// Keeps the derived state in step after a write: the inference graph, then the search index
     /// (for the graphs written, or all of it when the extent is unknown).
     fn after_write(&self, graphs: Option<&[String]>) -> Result<()> {
+        self.forget_network();
         self.store.refresh_inferences()?;
         match graphs {
             Some(graphs) => self.reindex(graphs),
@@ -298,7 +305,8 @@ impl Engine {
 
     /// Runs a SPARQL query over `dataset` under the engine's limits.
     pub fn query(&self, query: &str, dataset: &Dataset) -> Result<QueryAnswer> {
-        self.store.query(query, dataset, &[], self.limits)
+        let functions = self.sparql_functions(query)?;
+        self.store.query(query, dataset, &[], self.limits, &functions)
     }
 
     /// The named queries shipped in `queries/`.
@@ -310,8 +318,14 @@ impl Engine {
     pub fn run_named_query(&self, name: &str, params: &[(String, String)]) -> Result<QueryAnswer> {
         let query = queries::get(name)?;
         let bindings: Vec<(Variable, Term)> = query.bindings(params)?;
-        self.store
-            .query(&query.text, &Dataset::default(), &bindings, self.limits)
+        let functions = self.sparql_functions(&query.text)?;
+        self.store.query(
+            &query.text,
+            &Dataset::default(),
+            &bindings,
+            self.limits,
+            &functions,
+        )
     }
 
     /// Applies a SPARQL Update atomically.
@@ -399,7 +413,7 @@ fn collect_rdf_files(
         }
         if path.is_dir() {
             collect_rdf_files(&path, options, files, skipped)?;
-        } else if options.format.is_some() || RdfFormatChoice::from_path(&path).is_some() {
+        } else if options.format.is_some() || crate::store::SourceFormat::from_path(&path).is_some() {
             files.push(path);
         } else {
             skipped.push(path);

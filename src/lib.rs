@@ -42,7 +42,10 @@
 pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod model;
+pub mod reason;
 pub mod error;
+pub mod import;
 pub mod queries;
 pub mod search;
 pub mod store;

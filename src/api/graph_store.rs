@@ -85,7 +85,7 @@ pub(super) async fn put(
             &name,
             &body,
             &LoadOptions {
-                format: Some(format),
+                format: Some(format.into()),
                 graph: Some(graph),
                 ..LoadOptions::default()
             },

@@ -1,11 +1,13 @@
 //! How the engine is reached over HTTP: the SPARQL 1.1 Protocol, updates behind a token,
-//! the Graph Store Protocol, the graph list, named queries, health and a query page.
+//! the Graph Store Protocol, the graph list, named queries, search, reasoning over the
+//! interaction network, health and a query page.
 //!
 //! Handlers parse the request, make one `Engine` call on a blocking thread, and render.
 
 mod dto;
 mod graph_store;
 mod page;
+mod reason;
 mod sparql;
 
 use crate::engine::Engine;
@@ -51,6 +53,7 @@ pub fn router(engine: Arc<Engine>, config: ApiConfig) -> Router {
         .route("/update", axum::routing::post(sparql::update))
         .route("/graphs", get(graphs))
         .route("/search", get(search))
+        .route("/reason/{question}", get(reason::reason))
         .route(
             "/store",
             get(graph_store::get)

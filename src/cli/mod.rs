@@ -1,11 +1,13 @@
 //! What the `twinpath` command offers: clap arguments, one `Engine` call per command,
 //! output rendered for a terminal or a script.
 
+mod reason;
 mod render;
 
+use crate::import::Columns;
 use crate::engine::{Engine, LoadSummary};
 use crate::store::{
-    Dataset, DiffSide, LoadOptions, Progress, QueryLimits, RdfFormatChoice, ResultFormat,
+    Dataset, DiffSide, LoadOptions, Progress, QueryLimits, RdfFormatChoice, ResultFormat, SourceFormat,
 };
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -86,9 +88,27 @@ enum Command {
         /// The graph to load into (one file only).
         #[arg(long, value_name = "IRI")]
         graph: Option<String>,
-        /// The syntax, when the extension does not tell it.
-        #[arg(long, value_parser = rdf_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld")]
-        format: Option<RdfFormatChoice>,
+        /// The syntax, when the extension does not tell it. Besides RDF, published networks
+        /// are imported: WikiPathways `gpml`, `sif` (and extended SIF), and signed interaction
+        /// tables (`tsv`, `csv`, as OmniPath and SIGNOR publish them).
+        #[arg(long, value_parser = source_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld|gpml|sif|tsv|csv")]
+        format: Option<SourceFormat>,
+        /// The column of a table that names each interaction's source (default: detected from the header).
+        #[arg(long, value_name = "COLUMN")]
+        source_column: Option<String>,
+        /// The column that names each interaction's target.
+        #[arg(long, value_name = "COLUMN")]
+        target_column: Option<String>,
+        /// The column that gives each interaction's sign (1/-1, +/-, activation/inhibition, …).
+        #[arg(long, value_name = "COLUMN")]
+        sign_column: Option<String>,
+        /// The column that lists each interaction's references (PubMed ids, DOIs).
+        #[arg(long, value_name = "COLUMN")]
+        evidence_column: Option<String>,
+        /// The identifier namespace of node names in tables and SIF (uniprot, ncbigene,
+        /// ensembl, hgnc.symbol, chebi); by default recognised from each name's form.
+        #[arg(long, value_name = "NAMESPACE")]
+        id_namespace: Option<String>,
         /// Base IRI for relative IRIs (default: the file's file:// IRI).
         #[arg(long, value_name = "IRI")]
         base: Option<String>,
@@ -179,13 +199,24 @@ enum Command {
     /// with its file, line and subject; exit code 2 when there is any.
     Validate {
         /// The syntax, when the extension does not tell it.
-        #[arg(long, value_parser = rdf_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld")]
-        format: Option<RdfFormatChoice>,
+        #[arg(long, value_parser = source_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld|gpml|sif|tsv|csv")]
+        format: Option<SourceFormat>,
         /// How to print the report.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         output: ListFormat,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+    },
+    /// Ask the signed interaction network: what lies downstream or upstream of a gene, by which
+    /// paths, through which feedback loops, and what perturbations do to the hallmarks.
+    ///
+    /// The network holds every activation and inhibition in the store (curated maps and
+    /// imported pathways), hallmark links signed by the gene's activity, drug targets signed
+    /// by their action and microbial productions; entities sharing an identifier are one node.
+    /// Every answer carries the evidence of the edges it used.
+    Reason {
+        #[command(subcommand)]
+        question: reason::ReasonCommand,
     },
     /// Show what changed between two versions of a file or graph: statements added and removed,
     /// grouped by subject.
@@ -196,8 +227,8 @@ enum Command {
         old: String,
         new: String,
         /// The syntax of files, when the extension does not tell it.
-        #[arg(long, value_parser = rdf_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld")]
-        format: Option<RdfFormatChoice>,
+        #[arg(long, value_parser = source_format, value_name = "turtle|ntriples|nquads|trig|rdfxml|jsonld|gpml|sif|tsv|csv")]
+        format: Option<SourceFormat>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         output: ListFormat,
     },
@@ -225,6 +256,12 @@ fn rdf_format(text: &str) -> Result<RdfFormatChoice, String> {
         let names: Vec<&str> = RdfFormatChoice::NAMES.iter().map(|(n, _)| *n).collect();
         format!("{text:?} is not one of {}", names.join(", "))
     })
+}
+
+/// clap's parser for `--format` of sources to load, validate or compare.
+fn source_format(text: &str) -> Result<SourceFormat, String> {
+    SourceFormat::from_name(text)
+        .ok_or_else(|| format!("{text:?} is not one of {}", SourceFormat::names().join(", ")))
 }
 
 fn iri(text: &str) -> anyhow::Result<NamedNode> {
@@ -303,6 +340,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Load {
             graph,
             format,
+            source_column,
+            target_column,
+            sign_column,
+            evidence_column,
+            id_namespace,
             base,
             no_validate,
             paths,
@@ -310,6 +352,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let engine = open()?;
             let options = LoadOptions {
                 format,
+                columns: Columns {
+                    source: source_column,
+                    target: target_column,
+                    sign: sign_column,
+                    evidence: evidence_column,
+                    namespace: id_namespace,
+                },
                 graph: graph.as_deref().map(iri).transpose()?,
                 base_iri: base,
                 skip_validation: no_validate,
@@ -392,6 +441,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ListFormat::Table => render::hits_table(&mut out, &hits)?,
             }
         }
+        Command::Reason { question } => reason::run(&open()?, question, &mut out)?,
         Command::Graphs { format } => {
             let graphs = open()?.graphs()?;
             match format {

@@ -211,7 +211,8 @@ fn read_curated(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Curate
         if let GraphName::NamedNode(g) = &quad.graph_name {
             graphs.insert(g.clone());
         }
-        if uses_vocabulary(&quad) {
+        // Imported networks are taken as published: not curated, not held to the shapes.
+        if uses_vocabulary(&quad) && !reading.format.is_import() {
             subjects.insert(quad.subject.clone());
         }
         if quad.subject.is_blank_node() {
@@ -283,7 +284,10 @@ fn subject_lines(source: &LoadSource<'_>, options: &LoadOptions) -> HashMap<Stri
         }};
     }
     // A base IRI the full parse accepted is accepted here too; relative IRIs need it.
-    match reading.format {
+    let super::load::Syntax::Rdf(format) = reading.format else {
+        return lines;
+    };
+    match format {
         RdfFormat::Turtle => {
             let parser = oxttl::TurtleParser::new();
             match base.map(|b| parser.clone().with_base_iri(b)) {

@@ -12,6 +12,7 @@
 use super::catalog::{self, LoadRecord};
 use super::Store;
 use crate::error::{Error, Position, Result};
+use crate::import::{Columns, ImportFormat};
 use crate::vocab;
 use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfParseError, RdfParser};
 use oxigraph::model::{GraphName, GraphNameRef, NamedNode};
@@ -89,6 +90,82 @@ impl RdfFormatChoice {
     }
 }
 
+/// What a source is: RDF in one of its syntaxes, or a published network format that is
+/// imported into RDF (see [`crate::import`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Rdf(RdfFormatChoice),
+    Import(ImportFormat),
+}
+
+impl SourceFormat {
+    /// Every name `--format` accepts.
+    pub fn names() -> Vec<&'static str> {
+        let mut names: Vec<&str> = RdfFormatChoice::NAMES.iter().map(|(n, _)| *n).collect();
+        names.extend(["gpml", "sif", "tsv", "csv"]);
+        names
+    }
+
+    /// The format called `name`: an RDF syntax, or `gpml`, `sif`, `tsv`, `csv`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        if let Some(rdf) = RdfFormatChoice::from_name(name) {
+            return Some(Self::Rdf(rdf));
+        }
+        Some(Self::Import(match name.to_ascii_lowercase().as_str() {
+            "gpml" => ImportFormat::Gpml,
+            "sif" => ImportFormat::Sif,
+            "tsv" => ImportFormat::Table { delimiter: b'\t' },
+            "csv" => ImportFormat::Table { delimiter: b',' },
+            _ => return None,
+        }))
+    }
+
+    /// The format a file's extension stands for: RDF syntaxes, `.gpml` and `.sif`. Tables
+    /// (`.tsv`, `.csv`) are loaded only when `--format` says so, since a table is not always a
+    /// network.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        if let Some(rdf) = RdfFormatChoice::from_path(path) {
+            return Some(Self::Rdf(rdf));
+        }
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "gpml" => Some(Self::Import(ImportFormat::Gpml)),
+            "sif" => Some(Self::Import(ImportFormat::Sif)),
+            _ => None,
+        }
+    }
+}
+
+impl From<RdfFormatChoice> for SourceFormat {
+    fn from(choice: RdfFormatChoice) -> Self {
+        Self::Rdf(choice)
+    }
+}
+
+/// How a source's bytes are read, once settled.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Syntax {
+    Rdf(RdfFormat),
+    Import(ImportFormat),
+}
+
+impl Syntax {
+    pub(super) fn media_type(self) -> &'static str {
+        match self {
+            Syntax::Rdf(f) => f.media_type(),
+            Syntax::Import(f) => f.media_type(),
+        }
+    }
+
+    fn supports_datasets(self) -> bool {
+        matches!(self, Syntax::Rdf(f) if f.supports_datasets())
+    }
+
+    /// Imported formats are published networks, not curated content.
+    pub(super) fn is_import(self) -> bool {
+        matches!(self, Syntax::Import(_))
+    }
+}
+
 /// Where the bytes of a load come from.
 pub enum LoadSource<'a> {
     /// A file on disk, read in a stream.
@@ -149,7 +226,9 @@ impl LoadSource<'_> {
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// The syntax; by default from the file's extension.
-    pub format: Option<RdfFormatChoice>,
+    pub format: Option<SourceFormat>,
+    /// Which columns of an imported table hold what (detected from the header by default).
+    pub columns: Columns,
     /// The graph the file's triples go to; by default derived from the file name.
     pub graph: Option<NamedNode>,
     /// The base IRI for relative IRIs; by default the file's own `file://` IRI.
@@ -217,18 +296,16 @@ pub fn default_graph_for(label: &Path) -> Result<NamedNode> {
         .map_err(|e| Error::BadInput(format!("graph IRI for {}: {e}", label.display())))
 }
 
-fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<RdfFormat> {
+fn resolve_format(source: &LoadSource<'_>, options: &LoadOptions) -> Result<Syntax> {
     let label = source.label();
-    options
-        .format
-        .or_else(|| RdfFormatChoice::from_path(&label))
-        .map(RdfFormatChoice::rdf_format)
-        .ok_or_else(|| {
-            Error::BadInput(format!(
-                "{}: unknown RDF syntax; use one of the extensions .ttl .nt .nq .trig .rdf .owl .jsonld or pass --format",
-                label.display()
-            ))
-        })
+    match options.format.or_else(|| SourceFormat::from_path(&label)) {
+        Some(SourceFormat::Rdf(choice)) => Ok(Syntax::Rdf(choice.rdf_format())),
+        Some(SourceFormat::Import(format)) => Ok(Syntax::Import(format)),
+        None => Err(Error::BadInput(format!(
+            "{}: unknown syntax; use one of the extensions .ttl .nt .nq .trig .rdf .owl .jsonld .gpml .sif, or pass --format (tables: --format tsv|csv)",
+            label.display()
+        ))),
+    }
 }
 
 fn parser(
@@ -282,9 +359,10 @@ fn parse_error(label: &Path, error: RdfParseError) -> Error {
 /// statements go to, and its base IRI. Loads, validation and diff all read sources this way.
 pub(super) struct Reading {
     pub label: PathBuf,
-    pub format: RdfFormat,
+    pub format: Syntax,
     pub graph: NamedNode,
     base: Option<String>,
+    columns: Columns,
 }
 
 impl Reading {
@@ -301,6 +379,7 @@ impl Reading {
             format,
             graph,
             base,
+            columns: options.columns.clone(),
         })
     }
 
@@ -309,16 +388,28 @@ impl Reading {
         self.base.as_deref()
     }
 
-    /// Parses `reader` (the source's bytes) into quads whose errors name the file.
+    /// Parses `reader` (the source's bytes) into quads whose errors name the file. Imported
+    /// formats are read whole first (they are drawings and tables, not bulk data).
     pub(super) fn quads<'a, R: Read + 'a>(
         &'a self,
-        reader: R,
-    ) -> Result<impl Iterator<Item = Result<oxigraph::model::Quad>> + 'a> {
-        Ok(
-            parser(self.format, self.base.clone(), &self.graph, &self.label)?
-                .for_reader(reader)
-                .map(|quad| quad.map_err(|e| parse_error(&self.label, e))),
-        )
+        mut reader: R,
+    ) -> Result<Box<dyn Iterator<Item = Result<oxigraph::model::Quad>> + 'a>> {
+        match self.format {
+            Syntax::Rdf(format) => Ok(Box::new(
+                parser(format, self.base.clone(), &self.graph, &self.label)?
+                    .for_reader(reader)
+                    .map(|quad| quad.map_err(|e| parse_error(&self.label, e))),
+            )),
+            Syntax::Import(format) => {
+                let mut bytes = Vec::new();
+                reader.read_to_end(&mut bytes).map_err(|source| Error::Read {
+                    path: self.label.clone(),
+                    source,
+                })?;
+                let quads = crate::import::read(format, &bytes, &self.label, &self.graph, &self.columns)?;
+                Ok(Box::new(quads.into_iter().map(Ok)))
+            }
+        }
     }
 }
 

@@ -27,9 +27,9 @@ pub use diff::{DiffSide, GraphDiff, Statement, SubjectChange};
 pub use inference::InferenceChange;
 pub use load::{
     check_syntax, default_graph_for, LoadOptions, LoadReport, LoadSource, NoProgress, Progress,
-    RdfFormatChoice,
+    RdfFormatChoice, SourceFormat,
 };
-pub use query::{Dataset, QueryAnswer, QueryLimits, ResultFormat};
+pub use query::{CustomFunction, Dataset, QueryAnswer, QueryLimits, ResultFormat};
 
 /// The RDF store behind the engine: RocksDB on disk, or memory for tests.
 pub struct Store {

@@ -212,20 +212,31 @@ impl Deadline {
     }
 }
 
+/// A SPARQL extension function: its IRI and what it computes from its arguments (`None`
+/// leaves the result unbound).
+pub type CustomFunction = (
+    NamedNode,
+    std::sync::Arc<dyn Fn(&[Term]) -> Option<Term> + Send + Sync>,
+);
+
 impl Store {
     /// Evaluates a SPARQL query over `dataset`, binding `bindings` first (named-query
-    /// parameters), under `limits`.
+    /// parameters), under `limits`, with extension `functions`.
     pub fn query(
         &self,
         query: &str,
         dataset: &Dataset,
         bindings: &[(Variable, Term)],
         limits: QueryLimits,
+        functions: &[CustomFunction],
     ) -> Result<QueryAnswer> {
         let token = CancellationToken::new();
-        let mut prepared = SparqlEvaluator::new()
-            .with_cancellation_token(token.clone())
-            .parse_query(query)?;
+        let mut evaluator = SparqlEvaluator::new().with_cancellation_token(token.clone());
+        for (name, function) in functions {
+            let function = function.clone();
+            evaluator = evaluator.with_custom_function(name.clone(), move |args| function(args));
+        }
+        let mut prepared = evaluator.parse_query(query)?;
         let spec = prepared.dataset_mut();
         if !dataset.default_graphs.is_empty() || !dataset.named_graphs.is_empty() {
             spec.set_default_graph(
