@@ -368,7 +368,7 @@ async fn a_slow_query_times_out_and_the_server_keeps_serving() {
                 graph: Some(
                     oxigraph::model::NamedNode::new("https://example.org/cross").expect("iri"),
                 ),
-                format: twinpath::store::RdfFormatChoice::from_name("ntriples"),
+                format: twinpath::store::SourceFormat::from_name("ntriples"),
                 ..Default::default()
             },
         )

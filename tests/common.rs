@@ -121,3 +121,19 @@ pub fn pathways() -> Vec<std::path::PathBuf> {
     files.sort();
     files
 }
+
+/// A file or folder of the reference data beside the project (`../shared/<path>`). When it is
+/// missing, the test fails under CI (the `CI` variable is set) and is skipped, saying so, otherwise.
+pub fn shared(path: &str) -> Option<std::path::PathBuf> {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(path);
+    if full.exists() {
+        return Some(full);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("the reference data {} is missing (../shared must sit beside the project)", full.display());
+    }
+    eprintln!("skipped: the reference data {} is missing", full.display());
+    None
+}

@@ -290,7 +290,7 @@ fn rdfs_entailment_reaches_subclasses_and_subproperties_and_follows_changes() {
 ";
     let options = LoadOptions {
         graph: Some(NamedNode::new(graph).expect("iri")),
-        format: twinpath::store::RdfFormatChoice::from_name("turtle"),
+        format: twinpath::store::SourceFormat::from_name("turtle"),
         skip_validation: true,
         ..LoadOptions::default()
     };

@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod curation;
 mod queries;
+mod reason;
 mod search;
 mod store;
 

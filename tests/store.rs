@@ -34,6 +34,7 @@ fn dump(store: &Store) -> Vec<String> {
             &Default::default(),
             &[],
             limits(),
+            &[],
         )
         .map(|a| match a {
             twinpath::QueryAnswer::Graph(t) => t.iter().map(|t| t.to_string()).collect(),

@@ -225,7 +225,8 @@ impl SignedSearch {
     }
 }
 
-/// The nodes within `depth` steps downstream (or upstream) of `start`, nearest first, each with
+/// The nodes within `depth` steps downstream (or upstream) of `start`, nearest first (then by
+/// label), each with
 /// its sign and a shortest walk per sign. The start itself is left out.
 pub fn reach(net: &Network, start: NodeId, depth: usize, stream: Stream) -> Vec<Reached> {
     let search = signed_search(net, start, depth, stream);
@@ -256,6 +257,7 @@ pub fn reach(net: &Network, start: NodeId, depth: usize, stream: Stream) -> Vec<
             paths,
         });
     }
+    out.sort_by(|a, b| a.distance.cmp(&b.distance).then_with(|| a.label.cmp(&b.label)));
     out
 }
 
