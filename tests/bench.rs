@@ -410,3 +410,232 @@ fn bench_validation_against_pyshacl() {
         ours / theirs
     );
 }
+
+/// The networkx side of the reasoning benchmark: reads an edge list (`source target sign`),
+/// then times, for the same queries, breadth-first reach within 3 steps and all simple paths
+/// up to 5 edges. Prints one JSON object with medians in milliseconds.
+const NETWORKX_SCRIPT: &str = r#"
+import json, sys, time
+import networkx as nx
+edges, starts, pairs = sys.argv[1], sys.argv[2], sys.argv[3]
+g = nx.DiGraph()
+t = time.perf_counter()
+with open(edges) as f:
+    for line in f:
+        s, o, sign = line.split()
+        g.add_edge(s, o, sign=int(sign))
+build = time.perf_counter() - t
+def median(v):
+    v = sorted(v); return v[len(v) // 2]
+reach = []
+for s in open(starts).read().split():
+    t = time.perf_counter()
+    nx.single_source_shortest_path_length(g, s, cutoff=3)
+    reach.append((time.perf_counter() - t) * 1000)
+paths, counts = [], []
+for line in open(pairs):
+    a, b = line.split()
+    t = time.perf_counter()
+    n = sum(1 for _ in nx.all_simple_paths(g, a, b, cutoff=5))
+    paths.append((time.perf_counter() - t) * 1000)
+    counts.append(n)
+print(json.dumps({"build_s": build, "reach_ms": median(reach), "paths_ms": median(paths), "paths": counts}))
+"#;
+
+/// Times `reason::reach` (3 steps, signed, with a path per sign) and `reason::paths` (all
+/// simple paths up to 5 edges) on `net` for `starts` and `pairs`, and networkx on the same
+/// edge list; prints both and the ratios. Returns nothing: benchmarks assert nothing about time.
+fn compare_with_networkx(
+    label: &str,
+    net: &twinpath::model::Network,
+    edge_list: &Path,
+    starts: &[twinpath::model::NodeId],
+    pairs: &[(twinpath::model::NodeId, twinpath::model::NodeId)],
+    name_of: &dyn Fn(twinpath::model::NodeId) -> String,
+) {
+    use twinpath::reason::{paths, signed_reach, Stream};
+    let mut reach_ms = Vec::new();
+    let mut explained_ms = Vec::new();
+    let mut reached = 0usize;
+    for &s in starts {
+        let started = Instant::now();
+        let r = signed_reach(net, s, 3, Stream::Downstream);
+        reach_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        reached += r.nodes.len();
+    }
+    // The full answer, measured apart: every node's IRI, label and a shortest path per sign
+    // with its edges' evidence.
+    for &s in starts {
+        let r = signed_reach(net, s, 3, Stream::Downstream);
+        let started = Instant::now();
+        let views = r.views(net);
+        explained_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(views.len(), r.nodes.len());
+    }
+    let mut paths_ms = Vec::new();
+    let mut counts = Vec::new();
+    for &(a, b) in pairs {
+        let started = Instant::now();
+        let p = paths(net, a, b, 5, usize::MAX);
+        paths_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        counts.push(p.paths.len());
+    }
+    let mut sorted = reach_ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let (ours_reach, ours_paths) = (median(reach_ms), median(paths_ms.clone()));
+    println!(
+        "{label}: signed reach 3 steps median {ours_reach:.2} ms (p99 {:.2} ms, {:.0} nodes reached on average; \
+         writing out every node's paths and evidence adds a median {:.2} ms); \
+         all simple paths up to 5 edges median {ours_paths:.2} ms (max {:.2} ms; {:?} paths)",
+        percentile(&sorted, 0.99),
+        reached as f64 / starts.len() as f64,
+        median(explained_ms),
+        paths_ms.iter().cloned().fold(0.0, f64::max),
+        counts
+    );
+    let dir = edge_list.parent().expect("dir");
+    let starts_file = dir.join("starts.txt");
+    let pairs_file = dir.join("pairs.txt");
+    std::fs::write(&starts_file, starts.iter().map(|s| name_of(*s)).collect::<Vec<_>>().join("\n")).expect("write");
+    std::fs::write(
+        &pairs_file,
+        pairs
+            .iter()
+            .map(|(a, b)| format!("{} {}", name_of(*a), name_of(*b)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .expect("write");
+    let script = dir.join("networkx_bench.py");
+    std::fs::write(&script, NETWORKX_SCRIPT).expect("write");
+    let run = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(edge_list)
+        .arg(&starts_file)
+        .arg(&pairs_file)
+        .output();
+    match run {
+        Ok(out) if out.status.success() => {
+            let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+            let (r, p) = (
+                theirs["reach_ms"].as_f64().unwrap_or(f64::NAN),
+                theirs["paths_ms"].as_f64().unwrap_or(f64::NAN),
+            );
+            println!(
+                "{label}: networkx 3.x reach {r:.2} ms, paths {p:.2} ms ({}); ratio twinpath/networkx: reach {:.3}, paths {:.3}",
+                theirs["paths"], ours_reach / r, ours_paths / p
+            );
+        }
+        Ok(out) => println!(
+            "networkx did not run (pip install networkx): {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => println!("python3 did not run: {e}"),
+    }
+}
+
+#[test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+fn bench_reasoning_against_networkx() {
+    use twinpath::model::network::EntityDescription;
+    use twinpath::model::{Edge, NetworkBuilder, Sign};
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // A genome-scale prior: 20,000 nodes, 500,000 signed edges, hub-heavy (a third of the
+    // edges land on 2,000 hubs), 30% inhibitions.
+    let (nodes, edges) = (20_000u64, 500_000usize);
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    let mut builder = NetworkBuilder::new();
+    for i in 0..nodes {
+        builder.entity(EntityDescription {
+            iri: format!("n{i}"),
+            label: Some(format!("n{i}")),
+            ..Default::default()
+        });
+    }
+    let edge_list = dir.path().join("synthetic.txt");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&edge_list).expect("create"));
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < edges {
+        let s = rng.next() % nodes;
+        let t = if rng.next() % 3 == 0 { rng.next() % 2000 } else { rng.next() % nodes };
+        if s == t || !seen.insert((s, t)) {
+            continue;
+        }
+        let sign = if rng.next() % 10 < 3 { Sign::Negative } else { Sign::Positive };
+        writeln!(out, "n{s} n{t} {}", if sign == Sign::Positive { 1 } else { -1 }).expect("write");
+        builder.edge(
+            &format!("n{s}"),
+            &format!("n{t}"),
+            Edge {
+                interaction: format!("i{}", seen.len()),
+                sign,
+                mechanism: None,
+                evidence: vec![format!("https://identifiers.org/pubmed:{}", 1_000_000 + seen.len())],
+                graph: "bench".into(),
+                via: None,
+            },
+        );
+    }
+    out.flush().expect("flush");
+    let started = Instant::now();
+    let net = builder.build();
+    println!(
+        "built the synthetic network ({} nodes, {} edges) in {:.2} s",
+        net.node_count(),
+        net.edge_count(),
+        started.elapsed().as_secs_f64()
+    );
+    let pick = |rng: &mut XorShift| net.find(&format!("n{}", rng.next() % nodes)).expect("node");
+    let starts: Vec<_> = (0..200).map(|_| pick(&mut rng)).collect();
+    let pairs: Vec<_> = (0..8).map(|_| (pick(&mut rng), pick(&mut rng))).collect();
+    compare_with_networkx("synthetic 20k/500k", &net, &edge_list, &starts, &pairs, &|n| {
+        net.node(n).iri.clone()
+    });
+
+    // The real OmniPath-derived network, through the store like any loaded file.
+    let sif = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/kg/omnipath-signed/Ex2_network_SBV_Omnipath.sif");
+    if !sif.exists() {
+        println!("../shared/kg/omnipath-signed is missing: the real network is not measured");
+        return;
+    }
+    let engine = twinpath::Engine::in_memory(twinpath::QueryLimits::default()).expect("engine");
+    engine
+        .load_paths(&[sif.clone()], &LoadOptions::default(), &NoProgress)
+        .expect("the SIF imports");
+    let started = Instant::now();
+    let net = engine.network().expect("network");
+    println!(
+        "built the OmniPath network from the store ({} nodes, {} edges) in {:.3} s",
+        net.node_count(),
+        net.edge_count(),
+        started.elapsed().as_secs_f64()
+    );
+    let real_list = dir.path().join("omnipath.txt");
+    let text = std::fs::read_to_string(&sif).expect("read");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&real_list).expect("create"));
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        writeln!(out, "{} {} {}", f[0], f[2], f[1]).expect("write");
+    }
+    out.flush().expect("flush");
+    let accession = |n: twinpath::model::NodeId| -> String {
+        net.node(n)
+            .aliases
+            .iter()
+            .find_map(|a| a.rsplit('/').next().filter(|_| a.contains("/import/")).map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let all: Vec<_> = net.nodes().filter(|n| !accession(*n).is_empty()).collect();
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let starts: Vec<_> = (0..200).map(|_| all[(rng.next() % all.len() as u64) as usize]).collect();
+    let pairs: Vec<_> = (0..20)
+        .map(|_| {
+            (
+                all[(rng.next() % all.len() as u64) as usize],
+                all[(rng.next() % all.len() as u64) as usize],
+            )
+        })
+        .collect();
+    compare_with_networkx("OmniPath 9,306 edges", &net, &real_list, &starts, &pairs, &accession);
+}

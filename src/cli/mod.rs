@@ -75,10 +75,13 @@ enum Command {
     /// Load the bundled ontologies and pathways into the data directory (what `serve` does
     /// on first start); loading them again replaces the earlier versions.
     Init,
-    /// Load RDF files or folders (recursively) into the store, one named graph per file.
+    /// Load RDF files, published networks, or folders (recursively) into the store, one named
+    /// graph per file.
     ///
     /// Syntaxes: Turtle (.ttl), N-Triples (.nt), N-Quads (.nq), TriG (.trig), RDF/XML (.rdf,
-    /// .owl) and JSON-LD (.jsonld), from the extension or --format. Each file goes to the graph
+    /// .owl) and JSON-LD (.jsonld), from the extension or --format. Networks are imported into
+    /// the vocabulary: WikiPathways GPML (.gpml), SIF (.sif), and interaction tables with
+    /// --format tsv|csv (see docs/reasoning.md). Each file goes to the graph
     /// https://twinpath.org/graph/<file name without extension> unless --graph is given;
     /// loading a file again replaces its graph. Each load is atomic and recorded in the
     /// catalog. All files are validated first, as one batch (syntax, the SHACL shapes of

@@ -183,20 +183,16 @@ fn signed_search(net: &Network, start: NodeId, depth: usize, stream: Stream) -> 
         if d as usize >= depth {
             continue;
         }
-        let (node, sign) = (
-            NodeId::new(state / 2),
-            if state % 2 == 0 {
-                Sign::Positive
-            } else {
-                Sign::Negative
-            },
-        );
-        for (edge, next) in net.steps(node, stream.downstream()) {
-            let next_sign = sign.then(net.edge(edge).sign);
-            let next_state = next.index() * 2 + next_sign.index();
+        let sign = if state % 2 == 0 {
+            Sign::Positive
+        } else {
+            Sign::Negative
+        };
+        for step in net.adjacent(NodeId::new(state / 2), stream.downstream()) {
+            let next_state = step.node.index() * 2 + sign.then(step.sign).index();
             if distance[next_state] == u32::MAX {
                 distance[next_state] = d + 1;
-                parent[next_state] = Some((edge, state));
+                parent[next_state] = Some((step.edge, state));
                 order.push(next_state);
                 queue.push_back(next_state);
             }
@@ -225,40 +221,102 @@ impl SignedSearch {
     }
 }
 
-/// The nodes within `depth` steps downstream (or upstream) of `start`, nearest first (then by
-/// label), each with
-/// its sign and a shortest walk per sign. The start itself is left out.
-pub fn reach(net: &Network, start: NodeId, depth: usize, stream: Stream) -> Vec<Reached> {
+/// A node a signed search reached: how far, and with which signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReachedNode {
+    pub node: NodeId,
+    pub distance: usize,
+    pub positive: bool,
+    pub negative: bool,
+}
+
+/// What a signed search from one node found, with the walks that explain it kept as parent
+/// links: [`SignedReach::path`] turns any of them into a [`PathView`] on demand.
+pub struct SignedReach {
+    search: SignedSearch,
+    stream: Stream,
+    /// Every node reached (the start left out), in the order found (nearest first).
+    pub nodes: Vec<ReachedNode>,
+}
+
+impl SignedReach {
+    /// A shortest walk that reaches `node` with `sign`, if one does.
+    pub fn path(&self, net: &Network, node: NodeId, sign: Sign) -> Option<PathView> {
+        let state = node.index() * 2 + sign.index();
+        (self.search.distance[state] != u32::MAX)
+            .then(|| PathView::of(net, &self.search.walk(state, self.stream)))
+    }
+
+    /// The answer as people read it: every node with its sign and a shortest walk per sign,
+    /// nearest first, then by label.
+    pub fn views(&self, net: &Network) -> Vec<Reached> {
+        let mut out: Vec<Reached> = self
+            .nodes
+            .iter()
+            .map(|r| {
+                let view = NodeView::of(net, r.node);
+                let paths = [Sign::Positive, Sign::Negative]
+                    .into_iter()
+                    .filter_map(|sign| self.path(net, r.node, sign))
+                    .collect();
+                Reached {
+                    iri: view.iri,
+                    label: view.label,
+                    kinds: view.kinds,
+                    distance: r.distance,
+                    sign: signs_symbol(r.positive, r.negative),
+                    paths,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.distance.cmp(&b.distance).then_with(|| a.label.cmp(&b.label)));
+        out
+    }
+}
+
+/// The signed search from `start`: the nodes within `depth` steps downstream (or upstream),
+/// with their distances and signs, explanations kept for [`SignedReach::path`].
+pub fn signed_reach(net: &Network, start: NodeId, depth: usize, stream: Stream) -> SignedReach {
     let search = signed_search(net, start, depth, stream);
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    let mut index: Vec<Option<usize>> = Vec::new();
+    let mut nodes: Vec<ReachedNode> = Vec::new();
+    index.resize(net.node_count(), None);
     for &state in &search.order {
         let node = NodeId::new(state / 2);
-        if node == start || !seen.insert(node) {
+        if node == start {
             continue;
         }
-        let mut paths = Vec::new();
-        let mut signs = [false, false];
-        for sign in [Sign::Positive, Sign::Negative] {
-            let s = node.index() * 2 + sign.index();
-            if search.distance[s] != u32::MAX {
-                signs[sign.index()] = true;
-                paths.push(PathView::of(net, &search.walk(s, stream)));
+        let positive = state % 2 == 0;
+        let slot = match index[node.index()] {
+            Some(i) => i,
+            None => {
+                index[node.index()] = Some(nodes.len());
+                nodes.push(ReachedNode {
+                    node,
+                    distance: search.distance[state] as usize,
+                    positive: false,
+                    negative: false,
+                });
+                nodes.len() - 1
             }
+        };
+        if positive {
+            nodes[slot].positive = true;
+        } else {
+            nodes[slot].negative = true;
         }
-        let distance = search.distance[state] as usize;
-        let view = NodeView::of(net, node);
-        out.push(Reached {
-            iri: view.iri,
-            label: view.label,
-            kinds: view.kinds,
-            distance,
-            sign: signs_symbol(signs[0], signs[1]),
-            paths,
-        });
     }
-    out.sort_by(|a, b| a.distance.cmp(&b.distance).then_with(|| a.label.cmp(&b.label)));
-    out
+    SignedReach {
+        search,
+        stream,
+        nodes,
+    }
+}
+
+/// The nodes within `depth` steps downstream (or upstream) of `start`, nearest first (then by
+/// label), each with its sign and a shortest walk per sign. The start itself is left out.
+pub fn reach(net: &Network, start: NodeId, depth: usize, stream: Stream) -> Vec<Reached> {
+    signed_reach(net, start, depth, stream).views(net)
 }
 
 /// The sign of the shortest signed walks from `from` to `to` within `depth` steps: `+`, `-`,
@@ -344,6 +402,19 @@ fn subnetwork(
     }
 }
 
+/// The subnetwork of `nodes` with every edge among them.
+fn induced(net: &Network, nodes: &BTreeMap<NodeId, Option<usize>>) -> Subnetwork {
+    let mut edges = BTreeSet::new();
+    for &n in nodes.keys() {
+        for (e, other) in net.steps(n, true) {
+            if nodes.contains_key(&other) {
+                edges.insert(e);
+            }
+        }
+    }
+    subnetwork(net, nodes, &edges)
+}
+
 /// Pathway Commons' *neighborhood*: the nodes within `depth` steps of the seeds (following
 /// edges downstream, upstream or both) and every edge among them.
 pub fn neighbourhood(net: &Network, seeds: &[NodeId], depth: usize, stream: Option<Stream>) -> Subnetwork {
@@ -358,15 +429,7 @@ pub fn neighbourhood(net: &Network, seeds: &[NodeId], depth: usize, stream: Opti
         .filter(|n| distance[n.index()] != u32::MAX)
         .map(|n| (n, Some(distance[n.index()] as usize)))
         .collect();
-    let mut edges = BTreeSet::new();
-    for &n in nodes.keys() {
-        for (e, other) in net.steps(n, true) {
-            if nodes.contains_key(&other) {
-                edges.insert(e);
-            }
-        }
-    }
-    subnetwork(net, &nodes, &edges)
+    induced(net, &nodes)
 }
 
 /// The edges on walks of at most `limit` steps from any source to any target.
@@ -446,15 +509,7 @@ pub fn common_stream(net: &Network, seeds: &[NodeId], depth: usize, stream: Stre
         .filter(|(n, _)| !seeds.contains(n))
         .map(|(n, d)| (n, Some(d)))
         .collect();
-    let mut edges = BTreeSet::new();
-    for &n in nodes.keys() {
-        for (e, other) in net.steps(n, true) {
-            if nodes.contains_key(&other) {
-                edges.insert(e);
-            }
-        }
-    }
-    subnetwork(net, &nodes, &edges)
+    induced(net, &nodes)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! that only branches that can still arrive in time are explored.
 
 use super::{distances, PathView};
+use crate::model::network::Step;
 use crate::model::{Network, NodeId, Sign};
 use petgraph::graph::EdgeIndex;
 use serde::Serialize;
@@ -34,12 +35,12 @@ fn simple_paths(
     let mut on_path = vec![false; net.node_count()];
     let mut path: Vec<EdgeIndex> = Vec::new();
     // An explicit stack of edge iterators: deep bounds must not overflow the call stack.
-    let mut stack: Vec<std::vec::IntoIter<(EdgeIndex, NodeId)>> = Vec::new();
-    let steps = |n: NodeId| net.steps(n, true).collect::<Vec<_>>().into_iter();
+    let mut stack: Vec<std::slice::Iter<'_, Step>> = Vec::new();
+    let steps = |n: NodeId| net.adjacent(n, true).iter();
     on_path[start.index()] = true;
     stack.push(steps(start));
     while let Some(frame) = stack.last_mut() {
-        let Some((edge, next)) = frame.next() else {
+        let Some(&Step { edge, node: next, .. }) = frame.next() else {
             stack.pop();
             if let Some(e) = path.pop() {
                 on_path[net.endpoints(e).1.index()] = false;

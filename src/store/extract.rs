@@ -37,6 +37,14 @@ struct Names {
     types: Vec<String>,
 }
 
+/// Graphs the typed views leave out: the catalog and the inferences (derived, they repeat what
+/// the sources say) and patients' graphs (never part of shared knowledge).
+fn left_out(graph: &NamedNode) -> bool {
+    graph.as_ref() == vocab::CATALOG_GRAPH
+        || graph.as_ref() == vocab::INFERRED_GRAPH
+        || graph.as_str().starts_with(vocab::TWIN_GRAPH)
+}
+
 /// `https://identifiers.org/hgnc:11998` is also `hgnc:11998` and `11998`.
 fn identifier_forms(iri: &str) -> Vec<String> {
     let mut forms = vec![iri.to_owned()];
@@ -94,10 +102,7 @@ impl Store {
                         continue;
                     };
                     // Derived graphs repeat names; patients' graphs are never searchable.
-                    if graph.as_ref() == vocab::CATALOG_GRAPH
-                        || graph.as_ref() == vocab::INFERRED_GRAPH
-                        || graph.as_str().starts_with(vocab::TWIN_GRAPH)
-                    {
+                    if left_out(graph) {
                         continue;
                     }
                     let names = found
@@ -246,10 +251,7 @@ impl Store {
                 else {
                     continue;
                 };
-                if graph.as_ref() == vocab::CATALOG_GRAPH
-                    || graph.as_ref() == vocab::INFERRED_GRAPH
-                    || graph.as_str().starts_with(vocab::TWIN_GRAPH)
-                {
+                if left_out(graph) {
                     continue;
                 }
                 let (iri, literal) = match &quad.object {
