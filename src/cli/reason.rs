@@ -268,6 +268,9 @@ pub fn run(engine: &Engine, command: ReasonCommand, out: &mut impl Write) -> any
                             .collect();
                         super::render::table(out, &["altered gene", "drugs that reach it"], &rows)?;
                     }
+                    for unused in &report.unused_variants {
+                        writeln!(out, "variant not used: {unused}")?;
+                    }
                 }
             }
         }

@@ -65,6 +65,10 @@ pub struct ImpactReport {
     /// The twin's altered genes and the drugs that reach each (an empty list: none does).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drug_reach: Option<Vec<GeneReach>>,
+    /// A twin's variants that could not be used, and why (a gene the network lacks, a kind
+    /// with no known effect on activity).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_variants: Vec<String>,
 }
 
 /// Where to look: the whole network or one graph's edges.
@@ -240,6 +244,7 @@ impl Engine {
             });
         }
         let mut altered = Vec::new();
+        let mut unused = Vec::new();
         let twin_iri = twin.map(twin_iri);
         if let Some(iri) = &twin_iri {
             let variants = self.store.twin_variants(iri)?;
@@ -247,11 +252,18 @@ impl Engine {
                 return Err(Error::NotFound(format!("the twin <{iri}> has no variants in the store")));
             }
             for (gene, kind) in variants {
-                let Some(node) = net.find(&gene) else { continue };
                 let (sign, what) = match kind.as_str() {
                     "LossOfFunction" => (Sign::Negative, "loss"),
                     "Amplification" => (Sign::Positive, "amplification"),
-                    _ => (Sign::Positive, "gain"),
+                    "GainOfFunction" => (Sign::Positive, "gain"),
+                    _ => {
+                        unused.push(format!("{gene} ({kind}: no known effect on activity)"));
+                        continue;
+                    }
+                };
+                let Some(node) = net.find(&gene) else {
+                    unused.push(format!("{gene} (not in the interaction network)"));
+                    continue;
                 };
                 altered.push(node);
                 list.push(Perturbation {
@@ -276,6 +288,7 @@ impl Engine {
             impact,
             twin: twin_iri,
             drug_reach,
+            unused_variants: unused,
         })
     }
 

@@ -103,7 +103,6 @@ struct DataNode {
     kind: String,
     group_ref: Option<String>,
     xref: Option<(String, String)>,
-    refs: Vec<String>,
 }
 
 #[derive(Default)]
@@ -178,9 +177,17 @@ fn syntax(file: &Path, line: u64, message: String) -> Error {
 pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Error::BadInput(format!("{}: not UTF-8 text: {e}", file.display())))?;
-    let line_at = |offset: u64| -> u64 {
+    // Lines are counted as the reader advances (events come in document order), so each
+    // byte is scanned once.
+    let mut counted = (0usize, 1u64);
+    let mut line_at = |offset: u64| -> u64 {
         let end = (offset as usize).min(text.len());
-        1 + text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() as u64
+        if end < counted.0 {
+            counted = (0, 1);
+        }
+        counted.1 += text.as_bytes()[counted.0..end].iter().filter(|b| **b == b'\n').count() as u64;
+        counted.0 = end;
+        counted.1
     };
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);
@@ -273,7 +280,6 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
                     }
                     (Some(owner), "BiopaxRef") => text_target = Some(match owner {
                         "Pathway" => "pathway-ref",
-                        "DataNode" => "node-ref",
                         "Interaction" => "interaction-ref",
                         _ => "other-ref",
                     }),
@@ -301,11 +307,6 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
                         }
                     }
                     Some("pathway-ref") => pathway_refs.push(value),
-                    Some("node-ref") => {
-                        if let Some(n) = nodes.last_mut() {
-                            n.refs.push(value)
-                        }
-                    }
                     Some("interaction-ref") => {
                         if let Some(i) = interactions.last_mut() {
                             i.refs.push(value)
