@@ -340,3 +340,164 @@ fn the_command_line_answers_in_json() {
     let out = run(&["reason", "downstream", "NOSUCHGENE"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A small drawing in GPML 2013a with what the importer must read right (its one reference is
+/// Wu et al. 1993, the p53–mdm-2 autoregulatory loop): a `p53` box known by
+/// its Entrez id, a family (group), a conversion of two abstract nodes A → B with a catalyst on its
+/// anchor, and an inhibition (the drawing tests the format, not biology).
+const SMALL_GPML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Pathway xmlns="http://pathvisio.org/GPML/2013a" Name="test drawing" Version="WP99999_r1" Organism="Homo sapiens">
+  <DataNode TextLabel="p53" GraphId="n1" Type="GeneProduct"><Xref Database="Entrez Gene" ID="7157" /></DataNode>
+  <DataNode TextLabel="HDM2" GraphId="n2" Type="GeneProduct"><Xref Database="Ensembl" ID="ENSG00000135679" /></DataNode>
+  <DataNode TextLabel="A" GraphId="n3" Type="Metabolite" />
+  <DataNode TextLabel="B" GraphId="n4" Type="Metabolite" />
+  <DataNode TextLabel="CDK4" GraphId="n5" Type="GeneProduct" GroupRef="g1"><Xref Database="HGNC" ID="CDK4" /></DataNode>
+  <DataNode TextLabel="CDK6" GraphId="n6" Type="GeneProduct" GroupRef="g1"><Xref Database="HGNC" ID="CDK6" /></DataNode>
+  <Group GroupId="g1" GraphId="grp" Style="Group" />
+  <Interaction GraphId="i1">
+    <Graphics><Point X="0" Y="0" GraphRef="n1" /><Point X="1" Y="1" GraphRef="n2" ArrowHead="mim-transcription-translation" /></Graphics>
+    <BiopaxRef>ref1</BiopaxRef>
+  </Interaction>
+  <Interaction GraphId="i2">
+    <Graphics><Point X="0" Y="0" GraphRef="n2" /><Point X="1" Y="1" GraphRef="n1" ArrowHead="TBar" /></Graphics>
+  </Interaction>
+  <Interaction GraphId="i3">
+    <Graphics><Point X="0" Y="0" GraphRef="n3" /><Point X="1" Y="1" GraphRef="n4" ArrowHead="mim-conversion" /><Anchor Position="0.5" GraphId="anc" /></Graphics>
+  </Interaction>
+  <Interaction GraphId="i4">
+    <Graphics><Point X="0" Y="0" GraphRef="n1" /><Point X="1" Y="1" GraphRef="anc" ArrowHead="mim-catalysis" /></Graphics>
+  </Interaction>
+  <Interaction GraphId="i5">
+    <Graphics><Point X="0" Y="0" GraphRef="grp" /><Point X="1" Y="1" GraphRef="n4" ArrowHead="mim-inhibition" /></Graphics>
+  </Interaction>
+  <Biopax>
+    <bp:PublicationXref xmlns:bp="http://www.biopax.org/release/biopax-level3.owl#" xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" rdf:id="ref1">
+      <bp:ID rdf:datatype="http://www.w3.org/2001/XMLSchema#string">8319905</bp:ID>
+      <bp:DB rdf:datatype="http://www.w3.org/2001/XMLSchema#string">PubMed</bp:DB>
+    </bp:PublicationXref>
+  </Biopax>
+</Pathway>
+"#;
+
+#[test]
+fn gpml_rules_identity_groups_anchors_and_evidence() {
+    let engine = bundled_engine(limits());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "small.gpml", SMALL_GPML);
+    engine
+        .load_paths(&[file], &LoadOptions::default(), &NoProgress)
+        .expect("imports");
+    let scope = scope("https://twinpath.org/graph/small");
+    // `p53` (Entrez 7157) is the map's TP53; `HDM2` (Ensembl) is MDM2.
+    let down = engine.reach("gene:TP53", 1, Stream::Downstream, &scope).expect("reach");
+    let by_label = signs(&down);
+    assert_eq!(by_label["MDM2"], (1, "+".to_owned()));
+    // The catalyst of A → B acts on B.
+    assert_eq!(by_label["B"], (1, "+".to_owned()));
+    let mdm2 = down.nodes.iter().find(|n| n.label == "MDM2").expect("MDM2");
+    assert_eq!(mdm2.iri, "https://twinpath.org/id/gene/MDM2");
+    assert_eq!(
+        mdm2.paths[0].edges[0].evidence,
+        ["https://identifiers.org/pubmed:8319905"]
+    );
+    assert_eq!(
+        mdm2.paths[0].edges[0].mechanism.as_deref(),
+        Some("http://purl.obolibrary.org/obo/SBO_0000183")
+    );
+    // The p53–MDM2 loop of the drawing, negative.
+    let loops = engine.loops(Some("TP53"), 2, 10, &scope).expect("loops");
+    assert_eq!(loops.answer.paths.len(), 1);
+    assert_eq!(loops.answer.paths[0].sign, "-");
+    // An edge from the CDK4/CDK6 group is an edge from each member (HGNC symbols: the map's genes).
+    let up = engine.reach("B", 1, Stream::Upstream, &scope).expect("upstream");
+    let by_label = signs(&up);
+    assert_eq!(by_label["CDK4"], (1, "-".to_owned()));
+    assert_eq!(by_label["CDK6"], (1, "-".to_owned()));
+    assert_eq!(by_label["A"], (1, "+".to_owned()));
+    let cdk4 = up.nodes.iter().find(|n| n.label == "CDK4").expect("CDK4");
+    assert_eq!(cdk4.iri, "https://twinpath.org/id/gene/CDK4");
+    assert!(cdk4.paths[0].edges[0].via.as_deref().is_some_and(|v| v.ends_with("/grp")));
+}
+
+#[test]
+fn omnipath_and_signor_tables_import_with_signs_and_references() {
+    let engine = bundled_engine(limits());
+    let dir = tempfile::tempdir().expect("tempdir");
+    // OmniPath's interaction table layout (a few of its columns, in its order).
+    let omnipath = write(
+        dir.path(),
+        "omnipath.tsv",
+        "source\ttarget\tsource_genesymbol\ttarget_genesymbol\tis_directed\tis_stimulation\tis_inhibition\tconsensus_direction\tconsensus_stimulation\tconsensus_inhibition\treferences\n\
+         P04626\tP21860\tERBB2\tERBB3\t1\t1\t0\t1\t1\t0\tdoi:10.1073/pnas.1537685100\n\
+         Q00987\tP04637\tMDM2\tTP53\t1\t0\t1\t1\t0\t1\tSIGNOR:8319905;HPRD:8319905\n\
+         P04637\tQ00987\tTP53\tMDM2\t0\t0\t0\t0\t0\t0\t\n",
+    );
+    let tsv = twinpath::store::SourceFormat::from_name("tsv");
+    engine
+        .load_paths(&[omnipath], &LoadOptions { format: tsv, ..LoadOptions::default() }, &NoProgress)
+        .expect("imports");
+    let scope_o = scope("https://twinpath.org/graph/omnipath");
+    let down = engine.reach("MDM2", 1, Stream::Downstream, &scope_o).expect("reach");
+    assert_eq!(signs(&down)["TP53"], (1, "-".to_owned()));
+    assert_eq!(
+        down.nodes[0].paths[0].edges[0].evidence,
+        ["https://identifiers.org/pubmed:8319905"]
+    );
+    // The undirected row is an association: TP53 reaches nothing in this table.
+    assert!(engine
+        .reach("TP53", 1, Stream::Downstream, &scope_o)
+        .expect("reach")
+        .nodes
+        .is_empty());
+
+    // SIGNOR's layout: entities with their databases, an effect phrase, PMIDs.
+    let signor = write(
+        dir.path(),
+        "signor.tsv",
+        "ENTITYA\tTYPEA\tIDA\tDATABASEA\tENTITYB\tTYPEB\tIDB\tDATABASEB\tEFFECT\tMECHANISM\tPMID\n\
+         ERBB2\tprotein\tP04626\tUNIPROT\tERBB3\tprotein\tP21860\tUNIPROT\tup-regulates activity\tphosphorylation\tdoi:10.1073/pnas.1537685100\n\
+         PTEN\tprotein\tP60484\tUNIPROT\tAKT1\tprotein\tP31749\tUNIPROT\tdown-regulates activity\tdephosphorylation\t9778245\n",
+    );
+    engine
+        .load_paths(&[signor], &LoadOptions { format: tsv, ..LoadOptions::default() }, &NoProgress)
+        .expect("imports");
+    let down = engine
+        .reach("PTEN", 1, Stream::Downstream, &scope("https://twinpath.org/graph/signor"))
+        .expect("reach");
+    assert_eq!(signs(&down)["AKT1"], (1, "-".to_owned()));
+    assert_eq!(down.nodes[0].iri, "https://twinpath.org/id/gene/AKT1");
+
+    // A layout the header does not tell is mapped by options; a missing column is named.
+    let custom = write(dir.path(), "custom.csv", "from_gene,to_gene,effect_sign,pmid\nERBB2,ERBB3,+,doi:10.1073/pnas.1537685100\n");
+    let csv = twinpath::store::SourceFormat::from_name("csv");
+    let error = engine
+        .load_paths(
+            &[custom.clone()],
+            &LoadOptions { format: csv, ..LoadOptions::default() },
+            &NoProgress,
+        )
+        .expect_err("no source column")
+        .to_string();
+    assert!(error.contains("custom.csv") && error.contains("--source-column"), "{error}");
+    engine
+        .load_paths(
+            &[custom],
+            &LoadOptions {
+                format: csv,
+                columns: twinpath::import::Columns {
+                    source: Some("from_gene".into()),
+                    target: Some("to_gene".into()),
+                    sign: Some("effect_sign".into()),
+                    evidence: Some("pmid".into()),
+                    namespace: Some("hgnc.symbol".into()),
+                },
+                ..LoadOptions::default()
+            },
+            &NoProgress,
+        )
+        .expect("imports with a mapping");
+    let down = engine
+        .reach("ERBB2", 1, Stream::Downstream, &scope("https://twinpath.org/graph/custom"))
+        .expect("reach");
+    assert_eq!(signs(&down)["ERBB3"], (1, "+".to_owned()));
+}
