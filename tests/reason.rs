@@ -279,7 +279,10 @@ async fn reasoning_over_http() {
     let reply = send(&engine, None, get("/reason/downstream?node=NOSUCHGENE")).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
     let reply = send(&engine, None, get("/reason/impact?twin=example")).await;
-    assert!(reply.status == StatusCode::FORBIDDEN || reply.status == StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+    assert!(reply.text().contains("patient data"), "{}", reply.text());
+    let reply = send(&engine, Some("secret"), get("/reason/impact?twin=example")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
     let reply = send(&engine, None, get("/reason/paths?from=ERBB2&to=AKT1&max_length=99")).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
 }

@@ -87,7 +87,15 @@ pub(super) async fn reason(
     let p = Params::parse(raw)?;
     // A twin's record is patient data: the same token as updates guards it.
     if p.one("twin").is_some() {
-        authorize(&state, &headers)?;
+        authorize(&state, &headers).map_err(|mut e| {
+            e.message = match e.status {
+                StatusCode::FORBIDDEN => "a twin's record is patient data: this server was started without --token, \
+                     so twins cannot be read over HTTP"
+                    .into(),
+                _ => "a twin's record is patient data: send the header Authorization: Bearer TOKEN".into(),
+            };
+            e
+        })?;
     }
     let engine = state.engine.clone();
     let scope = p.scope();
