@@ -417,6 +417,16 @@ fn gpml_rules_identity_groups_anchors_and_evidence() {
     assert_eq!(by_label["CDK4"], (1, "-".to_owned()));
     assert_eq!(by_label["CDK6"], (1, "-".to_owned()));
     assert_eq!(by_label["A"], (1, "+".to_owned()));
+    // The drawing is a pathway whose members are its nodes and interactions, as in the maps.
+    let members = engine
+        .query(
+            "PREFIX tw: <https://twinpath.org/ns#> ASK { <https://twinpath.org/id/wikipathways/WP99999> a tw:Pathway ;
+               tw:member <https://twinpath.org/id/wikipathways/WP99999/n1>, <https://twinpath.org/id/wikipathways/WP99999/interaction/i1> ;
+               tw:version \"WP99999_r1\" ; tw:organism \"Homo sapiens\" }",
+            &Default::default(),
+        )
+        .expect("query");
+    assert_eq!(members, twinpath::QueryAnswer::Boolean(true));
     let cdk4 = up.nodes.iter().find(|n| n.label == "CDK4").expect("CDK4");
     assert_eq!(cdk4.iri, "https://twinpath.org/id/gene/CDK4");
     assert!(cdk4.paths[0].edges[0].via.as_deref().is_some_and(|v| v.ends_with("/grp")));

@@ -394,7 +394,7 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
             },
             None => {}
         }
-        import.link(&iri, "partOf", &pathway);
+        import.link(&pathway, "member", &iri);
         if let Some(g) = &n.graph_id {
             by_graph_id.insert(g.clone(), iri.clone());
         }
@@ -411,7 +411,7 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
         if let Some(label) = g.label.as_ref().filter(|l| !l.trim().is_empty()) {
             import.literal(&iri, super::RDFS_LABEL, Literal::new_simple_literal(label.trim()));
         }
-        import.link(&iri, "partOf", &pathway);
+        import.link(&pathway, "member", &iri);
         if let Some(graph_id) = &g.graph_id {
             by_graph_id.insert(graph_id.clone(), iri.clone());
         }
@@ -558,7 +558,7 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
         for e in evidence(&i.refs) {
             import.link(&iri, "evidence", &e);
         }
-        import.link(&iri, "partOf", &pathway);
+        import.link(&pathway, "member", &iri);
     }
     if skipped > 0 {
         import.literal(

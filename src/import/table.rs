@@ -205,6 +205,8 @@ impl<'a> Writer<'a> {
         if let Some(x) = xref {
             self.import.link_str(&iri, "xref", &x)?;
         }
+        let pathway = self.pathway.clone();
+        self.import.link(&pathway, "member", &iri);
         self.nodes.insert(name.to_owned(), iri.clone());
         Ok(iri)
     }
@@ -230,7 +232,7 @@ impl<'a> Writer<'a> {
             self.import.link(&iri, "evidence", e);
         }
         let pathway = self.pathway.clone();
-        self.import.link(&iri, "partOf", &pathway);
+        self.import.link(&pathway, "member", &iri);
         Ok(())
     }
 }
