@@ -306,7 +306,8 @@ impl Engine {
     /// Runs a SPARQL query over `dataset` under the engine's limits.
     pub fn query(&self, query: &str, dataset: &Dataset) -> Result<QueryAnswer> {
         let functions = self.sparql_functions(query)?;
-        self.store.query(query, dataset, &[], self.limits, &functions)
+        self.store
+            .query(query, dataset, &[], self.limits, &functions)
     }
 
     /// The named queries shipped in `queries/`.
@@ -413,7 +414,8 @@ fn collect_rdf_files(
         }
         if path.is_dir() {
             collect_rdf_files(&path, options, files, skipped)?;
-        } else if options.format.is_some() || crate::store::SourceFormat::from_path(&path).is_some() {
+        } else if options.format.is_some() || crate::store::SourceFormat::from_path(&path).is_some()
+        {
             files.push(path);
         } else {
             skipped.push(path);

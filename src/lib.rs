@@ -42,11 +42,11 @@
 pub mod api;
 pub mod cli;
 pub mod engine;
-pub mod model;
-pub mod reason;
 pub mod error;
 pub mod import;
+pub mod model;
 pub mod queries;
+pub mod reason;
 pub mod search;
 pub mod store;
 pub mod vocab;

@@ -78,6 +78,37 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("pubmed", "https://identifiers.org/pubmed:"),
 ];
 
+/// Expands a CURIE with one of [`PREFIXES`] (`gene:ERBB2` → its IRI); `None` for anything else.
+pub fn expand(curie: &str) -> Option<String> {
+    let (prefix, local) = curie.split_once(':')?;
+    PREFIXES
+        .iter()
+        .find(|(p, _)| *p == prefix)
+        .map(|(_, namespace)| format!("{namespace}{local}"))
+}
+
+/// Graphs that are not shared knowledge: the catalog and the inference graph (derived from the
+/// others) and patients' graphs (private). Inference, search and the network leave them out.
+pub fn is_derived_or_private(graph: &str) -> bool {
+    graph == CATALOG_GRAPH.as_str()
+        || graph == INFERRED_GRAPH.as_str()
+        || graph.starts_with(TWIN_GRAPH)
+}
+
+/// Percent-encodes what may not stand in one IRI path segment (keeps unreserved characters).
+pub fn encode_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 /// Shortens an IRI with the first matching prefix of [`PREFIXES`] (`gene:ERBB2`), or writes it
 /// in angle brackets.
 pub fn compact(iri: &str) -> String {

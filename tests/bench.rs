@@ -496,7 +496,15 @@ fn compare_with_networkx(
     let dir = edge_list.parent().expect("dir");
     let starts_file = dir.join("starts.txt");
     let pairs_file = dir.join("pairs.txt");
-    std::fs::write(&starts_file, starts.iter().map(|s| name_of(*s)).collect::<Vec<_>>().join("\n")).expect("write");
+    std::fs::write(
+        &starts_file,
+        starts
+            .iter()
+            .map(|s| name_of(*s))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .expect("write");
     std::fs::write(
         &pairs_file,
         pairs
@@ -516,7 +524,8 @@ fn compare_with_networkx(
         .output();
     match run {
         Ok(out) if out.status.success() => {
-            let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+            let theirs: serde_json::Value =
+                serde_json::from_slice(&out.stdout).expect("JSON from the script");
             let (r, p) = (
                 theirs["reach_ms"].as_f64().unwrap_or(f64::NAN),
                 theirs["paths_ms"].as_f64().unwrap_or(f64::NAN),
@@ -558,12 +567,25 @@ fn bench_reasoning_against_networkx() {
     let mut seen = std::collections::HashSet::new();
     while seen.len() < edges {
         let s = rng.next() % nodes;
-        let t = if rng.next() % 3 == 0 { rng.next() % 2000 } else { rng.next() % nodes };
+        let t = if rng.next() % 3 == 0 {
+            rng.next() % 2000
+        } else {
+            rng.next() % nodes
+        };
         if s == t || !seen.insert((s, t)) {
             continue;
         }
-        let sign = if rng.next() % 10 < 3 { Sign::Negative } else { Sign::Positive };
-        writeln!(out, "n{s} n{t} {}", if sign == Sign::Positive { 1 } else { -1 }).expect("write");
+        let sign = if rng.next() % 10 < 3 {
+            Sign::Negative
+        } else {
+            Sign::Positive
+        };
+        writeln!(
+            out,
+            "n{s} n{t} {}",
+            if sign == Sign::Positive { 1 } else { -1 }
+        )
+        .expect("write");
         builder.edge(
             &format!("n{s}"),
             &format!("n{t}"),
@@ -571,7 +593,10 @@ fn bench_reasoning_against_networkx() {
                 interaction: format!("i{}", seen.len()),
                 sign,
                 mechanism: None,
-                evidence: vec![format!("https://identifiers.org/pubmed:{}", 1_000_000 + seen.len())],
+                evidence: vec![format!(
+                    "https://identifiers.org/pubmed:{}",
+                    1_000_000 + seen.len()
+                )],
                 graph: "bench".into(),
                 via: None,
             },
@@ -589,12 +614,18 @@ fn bench_reasoning_against_networkx() {
     let pick = |rng: &mut XorShift| net.find(&format!("n{}", rng.next() % nodes)).expect("node");
     let starts: Vec<_> = (0..200).map(|_| pick(&mut rng)).collect();
     let pairs: Vec<_> = (0..8).map(|_| (pick(&mut rng), pick(&mut rng))).collect();
-    compare_with_networkx("synthetic 20k/500k", &net, &edge_list, &starts, &pairs, &|n| {
-        net.node(n).iri.clone()
-    });
+    compare_with_networkx(
+        "synthetic 20k/500k",
+        &net,
+        &edge_list,
+        &starts,
+        &pairs,
+        &|n| net.node(n).iri.clone(),
+    );
 
     // The real OmniPath-derived network, through the store like any loaded file.
-    let sif = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/kg/omnipath-signed/Ex2_network_SBV_Omnipath.sif");
+    let sif = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/kg/omnipath-signed/Ex2_network_SBV_Omnipath.sif");
     if !sif.exists() {
         println!("../shared/kg/omnipath-signed is missing: the real network is not measured");
         return;
@@ -623,12 +654,19 @@ fn bench_reasoning_against_networkx() {
         net.node(n)
             .aliases
             .iter()
-            .find_map(|a| a.rsplit('/').next().filter(|_| a.contains("/import/")).map(str::to_owned))
+            .find_map(|a| {
+                a.rsplit('/')
+                    .next()
+                    .filter(|_| a.contains("/import/"))
+                    .map(str::to_owned)
+            })
             .unwrap_or_default()
     };
     let all: Vec<_> = net.nodes().filter(|n| !accession(*n).is_empty()).collect();
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-    let starts: Vec<_> = (0..200).map(|_| all[(rng.next() % all.len() as u64) as usize]).collect();
+    let starts: Vec<_> = (0..200)
+        .map(|_| all[(rng.next() % all.len() as u64) as usize])
+        .collect();
     let pairs: Vec<_> = (0..20)
         .map(|_| {
             (
@@ -637,5 +675,12 @@ fn bench_reasoning_against_networkx() {
             )
         })
         .collect();
-    compare_with_networkx("OmniPath 9,306 edges", &net, &real_list, &starts, &pairs, &accession);
+    compare_with_networkx(
+        "OmniPath 9,306 edges",
+        &net,
+        &real_list,
+        &starts,
+        &pairs,
+        &accession,
+    );
 }

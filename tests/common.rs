@@ -132,7 +132,10 @@ pub fn shared(path: &str) -> Option<std::path::PathBuf> {
         return Some(full);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("the reference data {} is missing (../shared must sit beside the project)", full.display());
+        panic!(
+            "the reference data {} is missing (../shared must sit beside the project)",
+            full.display()
+        );
     }
     eprintln!("skipped: the reference data {} is missing", full.display());
     None

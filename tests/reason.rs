@@ -55,7 +55,11 @@ fn downstream_of_erbb2_in_the_wikipathways_erbb_file() {
     // Identity by identifier: the drawing's ERBB2 (Entrez 2064) is the map's ERBB2, and its
     // SOS1 is the map's SOS1, so the answer names the curated IRIs.
     assert_eq!(answer.start.iri, "https://twinpath.org/id/gene/ERBB2");
-    let sos1 = answer.nodes.iter().find(|n| n.label == "SOS1").expect("SOS1");
+    let sos1 = answer
+        .nodes
+        .iter()
+        .find(|n| n.label == "SOS1")
+        .expect("SOS1");
     assert_eq!(sos1.iri, "https://twinpath.org/id/gene/SOS1");
     assert_eq!(sos1.paths[0].nodes, ["ERBB2", "GRB2", "SOS1"]);
     assert!(sos1.paths[0]
@@ -77,10 +81,7 @@ fn every_wikipathways_file_imports_and_reaction_lines_become_edges() {
     // WP3391 (Reactome-converted) draws reactions as free lines with anchors: they still
     // give edges, e.g. CEBPB drives CDKN2B transcription.
     let net = engine.network().expect("network");
-    let wp3391 = net
-        .edges()
-        .filter(|e| e.graph.ends_with("/WP3391"))
-        .count();
+    let wp3391 = net.edges().filter(|e| e.graph.ends_with("/WP3391")).count();
     assert!(wp3391 > 50, "WP3391 gives {wp3391} signed edges");
 }
 
@@ -111,10 +112,7 @@ fn downstream_of_erbb2_in_the_omnipath_network() {
     for curated in ["EGFR", "PIK3CA", "PIK3R1", "GRB2", "ERBB3", "ESR1"] {
         assert_eq!(by_label[curated], (1, "+".to_owned()), "{curated}");
     }
-    assert_eq!(
-        answer.nodes.iter().filter(|n| n.sign == "+").count(),
-        15
-    );
+    assert_eq!(answer.nodes.iter().filter(|n| n.sign == "+").count(), 15);
 }
 
 #[test]
@@ -155,7 +153,10 @@ fn loss_of_tp53_and_erbb2_amplification_push_hallmarks_with_reasons() {
     // Every path shown rests on cited edges (the curated maps cite every interaction).
     for h in &report.impact.hallmarks {
         for e in h.up.iter().chain(&h.down) {
-            assert!(e.path.edges.iter().all(|edge| !edge.evidence.is_empty()), "{e:?}");
+            assert!(
+                e.path.edges.iter().all(|edge| !edge.evidence.is_empty()),
+                "{e:?}"
+            );
         }
         // Conflicts are shown as such: both sides listed.
         if h.effect == "conflict" {
@@ -189,7 +190,10 @@ fn loops_paths_and_drug_reach_on_the_maps() {
     assert!(!paths.answer.paths.is_empty());
     let lengths: Vec<usize> = paths.answer.paths.iter().map(|p| p.length).collect();
     assert!(lengths.windows(2).all(|w| w[0] <= w[1]), "{lengths:?}");
-    assert_eq!(paths.answer.paths[0].nodes.first().map(String::as_str), Some("ERBB2"));
+    assert_eq!(
+        paths.answer.paths[0].nodes.first().map(String::as_str),
+        Some("ERBB2")
+    );
 
     // Lapatinib inhibits ERBB2 (and EGFR): proliferative signalling leans down.
     let reach = engine
@@ -228,8 +232,14 @@ fn a_twin_s_variants_and_the_genes_no_drug_reaches() {
         .perturbations
         .contains(&"ERBB2 amplification".to_owned()));
     let genes = report.drug_reach.expect("a twin's answer lists drug reach");
-    let erbb2 = genes.iter().find(|g| g.gene.label == "ERBB2").expect("ERBB2");
-    assert!(erbb2.drugs.iter().any(|d| d.label == "trastuzumab" && d.sign == "-"));
+    let erbb2 = genes
+        .iter()
+        .find(|g| g.gene.label == "ERBB2")
+        .expect("ERBB2");
+    assert!(erbb2
+        .drugs
+        .iter()
+        .any(|d| d.label == "trastuzumab" && d.sign == "-"));
 }
 
 #[test]
@@ -265,7 +275,9 @@ async fn reasoning_over_http() {
     let erbb3 = nodes.iter().find(|n| n["label"] == "ERBB3").expect("ERBB3");
     assert_eq!(erbb3["sign"], "+");
     assert_eq!(erbb3["distance"], 1);
-    assert!(erbb3["iri"].as_str().is_some_and(|i| i.ends_with("/gene/ERBB3")));
+    assert!(erbb3["iri"]
+        .as_str()
+        .is_some_and(|i| i.ends_with("/gene/ERBB3")));
 
     let reply = send(
         &engine,
@@ -274,7 +286,10 @@ async fn reasoning_over_http() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert!(!reply.json()["hallmarks"].as_array().expect("hallmarks").is_empty());
+    assert!(!reply.json()["hallmarks"]
+        .as_array()
+        .expect("hallmarks")
+        .is_empty());
 
     let reply = send(&engine, None, get("/reason/downstream?node=NOSUCHGENE")).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
@@ -283,7 +298,12 @@ async fn reasoning_over_http() {
     assert!(reply.text().contains("patient data"), "{}", reply.text());
     let reply = send(&engine, Some("secret"), get("/reason/impact?twin=example")).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
-    let reply = send(&engine, None, get("/reason/paths?from=ERBB2&to=AKT1&max_length=99")).await;
+    let reply = send(
+        &engine,
+        None,
+        get("/reason/paths?from=ERBB2&to=AKT1&max_length=99"),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
 }
 
@@ -302,7 +322,11 @@ fn bad_network_files_name_the_file_and_line_and_change_nothing() {
         .expect_err("mismatched tags are refused")
         .to_string();
     assert!(error.contains("broken.gpml:4:"), "{error}");
-    let table = write(dir.path(), "net.tsv", "source\ttarget\tsign\nTP53\tMDM2\t1\nTP53\t\t-1\n");
+    let table = write(
+        dir.path(),
+        "net.tsv",
+        "source\ttarget\tsign\nTP53\tMDM2\t1\nTP53\t\t-1\n",
+    );
     let error = engine
         .load_paths(
             &[table],
@@ -314,8 +338,14 @@ fn bad_network_files_name_the_file_and_line_and_change_nothing() {
         )
         .expect_err("an empty target is refused")
         .to_string();
-    assert!(error.contains("net.tsv:3:") && error.contains("target"), "{error}");
-    assert_eq!(crate::common::count(&engine, crate::common::COUNT_ALL), before);
+    assert!(
+        error.contains("net.tsv:3:") && error.contains("target"),
+        "{error}"
+    );
+    assert_eq!(
+        crate::common::count(&engine, crate::common::COUNT_ALL),
+        before
+    );
 }
 
 #[test]
@@ -331,17 +361,36 @@ fn the_command_line_answers_in_json() {
             .expect("runs")
     };
     assert!(run(&["init"]).status.success());
-    let out = run(&["reason", "downstream", "HER2", "--depth", "2", "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "reason",
+        "downstream",
+        "HER2",
+        "--depth",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let nodes = json["nodes"].as_array().expect("nodes");
     assert!(nodes.iter().all(|n| n["iri"].is_string()
         && n["label"].is_string()
         && n["distance"].is_u64()
         && ["+", "-", "±"].contains(&n["sign"].as_str().unwrap_or(""))));
-    assert!(nodes.iter().any(|n| n["label"] == "PIK3CA" && n["distance"] == 2));
+    assert!(nodes
+        .iter()
+        .any(|n| n["label"] == "PIK3CA" && n["distance"] == 2));
     let out = run(&["reason", "downstream", "NOSUCHGENE"]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A small drawing in GPML 2013a with what the importer must read right (its one reference is
@@ -392,7 +441,9 @@ fn gpml_rules_identity_groups_anchors_and_evidence() {
         .expect("imports");
     let scope = scope("https://twinpath.org/graph/small");
     // `p53` (Entrez 7157) is the map's TP53; `HDM2` (Ensembl) is MDM2.
-    let down = engine.reach("gene:TP53", 1, Stream::Downstream, &scope).expect("reach");
+    let down = engine
+        .reach("gene:TP53", 1, Stream::Downstream, &scope)
+        .expect("reach");
     let by_label = signs(&down);
     assert_eq!(by_label["MDM2"], (1, "+".to_owned()));
     // The catalyst of A → B acts on B.
@@ -412,7 +463,9 @@ fn gpml_rules_identity_groups_anchors_and_evidence() {
     assert_eq!(loops.answer.paths.len(), 1);
     assert_eq!(loops.answer.paths[0].sign, "-");
     // An edge from the CDK4/CDK6 group is an edge from each member (HGNC symbols: the map's genes).
-    let up = engine.reach("B", 1, Stream::Upstream, &scope).expect("upstream");
+    let up = engine
+        .reach("B", 1, Stream::Upstream, &scope)
+        .expect("upstream");
     let by_label = signs(&up);
     assert_eq!(by_label["CDK4"], (1, "-".to_owned()));
     assert_eq!(by_label["CDK6"], (1, "-".to_owned()));
@@ -429,7 +482,10 @@ fn gpml_rules_identity_groups_anchors_and_evidence() {
     assert_eq!(members, twinpath::QueryAnswer::Boolean(true));
     let cdk4 = up.nodes.iter().find(|n| n.label == "CDK4").expect("CDK4");
     assert_eq!(cdk4.iri, "https://twinpath.org/id/gene/CDK4");
-    assert!(cdk4.paths[0].edges[0].via.as_deref().is_some_and(|v| v.ends_with("/grp")));
+    assert!(cdk4.paths[0].edges[0]
+        .via
+        .as_deref()
+        .is_some_and(|v| v.ends_with("/grp")));
 }
 
 #[test]
@@ -447,10 +503,19 @@ fn omnipath_and_signor_tables_import_with_signs_and_references() {
     );
     let tsv = twinpath::store::SourceFormat::from_name("tsv");
     engine
-        .load_paths(&[omnipath], &LoadOptions { format: tsv, ..LoadOptions::default() }, &NoProgress)
+        .load_paths(
+            &[omnipath],
+            &LoadOptions {
+                format: tsv,
+                ..LoadOptions::default()
+            },
+            &NoProgress,
+        )
         .expect("imports");
     let scope_o = scope("https://twinpath.org/graph/omnipath");
-    let down = engine.reach("MDM2", 1, Stream::Downstream, &scope_o).expect("reach");
+    let down = engine
+        .reach("MDM2", 1, Stream::Downstream, &scope_o)
+        .expect("reach");
     assert_eq!(signs(&down)["TP53"], (1, "-".to_owned()));
     assert_eq!(
         down.nodes[0].paths[0].edges[0].evidence,
@@ -472,26 +537,48 @@ fn omnipath_and_signor_tables_import_with_signs_and_references() {
          PTEN\tprotein\tP60484\tUNIPROT\tAKT1\tprotein\tP31749\tUNIPROT\tdown-regulates activity\tdephosphorylation\t9778245\n",
     );
     engine
-        .load_paths(&[signor], &LoadOptions { format: tsv, ..LoadOptions::default() }, &NoProgress)
+        .load_paths(
+            &[signor],
+            &LoadOptions {
+                format: tsv,
+                ..LoadOptions::default()
+            },
+            &NoProgress,
+        )
         .expect("imports");
     let down = engine
-        .reach("PTEN", 1, Stream::Downstream, &scope("https://twinpath.org/graph/signor"))
+        .reach(
+            "PTEN",
+            1,
+            Stream::Downstream,
+            &scope("https://twinpath.org/graph/signor"),
+        )
         .expect("reach");
     assert_eq!(signs(&down)["AKT1"], (1, "-".to_owned()));
     assert_eq!(down.nodes[0].iri, "https://twinpath.org/id/gene/AKT1");
 
     // A layout the header does not tell is mapped by options; a missing column is named.
-    let custom = write(dir.path(), "custom.csv", "from_gene,to_gene,effect_sign,pmid\nERBB2,ERBB3,+,doi:10.1073/pnas.1537685100\n");
+    let custom = write(
+        dir.path(),
+        "custom.csv",
+        "from_gene,to_gene,effect_sign,pmid\nERBB2,ERBB3,+,doi:10.1073/pnas.1537685100\n",
+    );
     let csv = twinpath::store::SourceFormat::from_name("csv");
     let error = engine
         .load_paths(
             &[custom.clone()],
-            &LoadOptions { format: csv, ..LoadOptions::default() },
+            &LoadOptions {
+                format: csv,
+                ..LoadOptions::default()
+            },
             &NoProgress,
         )
         .expect_err("no source column")
         .to_string();
-    assert!(error.contains("custom.csv") && error.contains("--source-column"), "{error}");
+    assert!(
+        error.contains("custom.csv") && error.contains("--source-column"),
+        "{error}"
+    );
     engine
         .load_paths(
             &[custom],
@@ -510,7 +597,12 @@ fn omnipath_and_signor_tables_import_with_signs_and_references() {
         )
         .expect("imports with a mapping");
     let down = engine
-        .reach("ERBB2", 1, Stream::Downstream, &scope("https://twinpath.org/graph/custom"))
+        .reach(
+            "ERBB2",
+            1,
+            Stream::Downstream,
+            &scope("https://twinpath.org/graph/custom"),
+        )
         .expect("reach");
     assert_eq!(signs(&down)["ERBB3"], (1, "+".to_owned()));
 }

@@ -40,7 +40,8 @@ impl Params {
     }
 
     fn required(&self, name: &str) -> Result<String, ApiError> {
-        self.one(name).ok_or_else(|| bad(format!("missing the {name} parameter")))
+        self.one(name)
+            .ok_or_else(|| bad(format!("missing the {name} parameter")))
     }
 
     fn number(&self, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
@@ -59,7 +60,9 @@ impl Params {
     }
 
     fn scope(&self) -> Scope {
-        Scope { graph: self.one("graph") }
+        Scope {
+            graph: self.one("graph"),
+        }
     }
 
     fn direction(&self, default: Option<Stream>) -> Result<Option<Stream>, ApiError> {
@@ -68,7 +71,9 @@ impl Params {
             Some("both") => Ok(None),
             Some("downstream") => Ok(Some(Stream::Downstream)),
             Some("upstream") => Ok(Some(Stream::Upstream)),
-            Some(other) => Err(bad(format!("direction is both, downstream or upstream, not {other:?}"))),
+            Some(other) => Err(bad(format!(
+                "direction is both, downstream or upstream, not {other:?}"
+            ))),
         }
     }
 }
@@ -89,10 +94,13 @@ pub(super) async fn reason(
     if p.one("twin").is_some() {
         authorize(&state, &headers).map_err(|mut e| {
             e.message = match e.status {
-                StatusCode::FORBIDDEN => "a twin's record is patient data: this server was started without --token, \
+                StatusCode::FORBIDDEN => {
+                    "a twin's record is patient data: this server was started without --token, \
                      so twins cannot be read over HTTP"
+                        .into()
+                }
+                _ => "a twin's record is patient data: send the header Authorization: Bearer TOKEN"
                     .into(),
-                _ => "a twin's record is patient data: send the header Authorization: Bearer TOKEN".into(),
             };
             e
         })?;

@@ -4,10 +4,11 @@
 mod reason;
 mod render;
 
-use crate::import::Columns;
 use crate::engine::{Engine, LoadSummary};
+use crate::import::Columns;
 use crate::store::{
-    Dataset, DiffSide, LoadOptions, Progress, QueryLimits, RdfFormatChoice, ResultFormat, SourceFormat,
+    Dataset, DiffSide, LoadOptions, Progress, QueryLimits, RdfFormatChoice, ResultFormat,
+    SourceFormat,
 };
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -263,8 +264,12 @@ fn rdf_format(text: &str) -> Result<RdfFormatChoice, String> {
 
 /// clap's parser for `--format` of sources to load, validate or compare.
 fn source_format(text: &str) -> Result<SourceFormat, String> {
-    SourceFormat::from_name(text)
-        .ok_or_else(|| format!("{text:?} is not one of {}", SourceFormat::names().join(", ")))
+    SourceFormat::from_name(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not one of {}",
+            SourceFormat::names().join(", ")
+        )
+    })
 }
 
 fn iri(text: &str) -> anyhow::Result<NamedNode> {

@@ -194,7 +194,11 @@ fn subnetwork_table(out: &mut impl Write, net: &Subnetwork) -> anyhow::Result<()
             ]
         })
         .collect();
-    super::render::table(out, &["source", "sign", "target", "evidence", "graph"], &rows)?;
+    super::render::table(
+        out,
+        &["source", "sign", "target", "evidence", "graph"],
+        &rows,
+    )?;
     writeln!(out, "{} nodes, {} edges", net.nodes.len(), net.edges.len())?;
     Ok(())
 }
@@ -202,14 +206,25 @@ fn subnetwork_table(out: &mut impl Write, net: &Subnetwork) -> anyhow::Result<()
 fn paths_table(out: &mut impl Write, paths: &[PathView], truncated: bool) -> anyhow::Result<()> {
     let rows: Vec<Vec<String>> = paths
         .iter()
-        .map(|p| vec![p.sign.to_owned(), p.length.to_string(), arrows(p), evidence_count(&[p])])
+        .map(|p| {
+            vec![
+                p.sign.to_owned(),
+                p.length.to_string(),
+                arrows(p),
+                evidence_count(&[p]),
+            ]
+        })
         .collect();
     super::render::table(out, &["sign", "length", "path", "evidence"], &rows)?;
     writeln!(
         out,
         "{} paths{}",
         paths.len(),
-        if truncated { " (cut at the limit; raise --limit for more)" } else { "" }
+        if truncated {
+            " (cut at the limit; raise --limit for more)"
+        } else {
+            ""
+        }
     )?;
     Ok(())
 }
@@ -219,30 +234,65 @@ pub fn run(engine: &Engine, command: ReasonCommand, out: &mut impl Write) -> any
         graph: common.graph.clone(),
     };
     match command {
-        ReasonCommand::Downstream { node, depth, common } => {
+        ReasonCommand::Downstream {
+            node,
+            depth,
+            common,
+        } => {
             let answer = engine.reach(&node, depth, Stream::Downstream, &scope(&common))?;
             reach_out(out, &answer, common.format)?;
         }
-        ReasonCommand::Upstream { node, depth, common } => {
+        ReasonCommand::Upstream {
+            node,
+            depth,
+            common,
+        } => {
             let answer = engine.reach(&node, depth, Stream::Upstream, &scope(&common))?;
             reach_out(out, &answer, common.format)?;
         }
-        ReasonCommand::Paths { from, to, max_length, limit, common } => {
+        ReasonCommand::Paths {
+            from,
+            to,
+            max_length,
+            limit,
+            common,
+        } => {
             let answer = engine.paths(&from, &to, max_length, limit, &scope(&common))?;
             match common.format {
                 ListFormat::Json => json(out, &answer)?,
-                ListFormat::Table => paths_table(out, &answer.answer.paths, answer.answer.truncated)?,
+                ListFormat::Table => {
+                    paths_table(out, &answer.answer.paths, answer.answer.truncated)?
+                }
             }
         }
-        ReasonCommand::Loops { node, max_length, limit, common } => {
+        ReasonCommand::Loops {
+            node,
+            max_length,
+            limit,
+            common,
+        } => {
             let answer = engine.loops(node.as_deref(), max_length, limit, &scope(&common))?;
             match common.format {
                 ListFormat::Json => json(out, &answer)?,
-                ListFormat::Table => paths_table(out, &answer.answer.paths, answer.answer.truncated)?,
+                ListFormat::Table => {
+                    paths_table(out, &answer.answer.paths, answer.answer.truncated)?
+                }
             }
         }
-        ReasonCommand::Impact { twin, perturbations, depth, paths, common } => {
-            let report = engine.impact(&perturbations, twin.as_deref(), depth, paths, &scope(&common))?;
+        ReasonCommand::Impact {
+            twin,
+            perturbations,
+            depth,
+            paths,
+            common,
+        } => {
+            let report = engine.impact(
+                &perturbations,
+                twin.as_deref(),
+                depth,
+                paths,
+                &scope(&common),
+            )?;
             match common.format {
                 ListFormat::Json => json(out, &report)?,
                 ListFormat::Table => {
@@ -259,7 +309,12 @@ pub fn run(engine: &Engine, command: ReasonCommand, out: &mut impl Write) -> any
                                     } else {
                                         g.drugs
                                             .iter()
-                                            .map(|d| format!("{} ({}, {} steps)", d.label, d.sign, d.distance))
+                                            .map(|d| {
+                                                format!(
+                                                    "{} ({}, {} steps)",
+                                                    d.label, d.sign, d.distance
+                                                )
+                                            })
                                             .collect::<Vec<_>>()
                                             .join(", ")
                                     },
@@ -274,26 +329,50 @@ pub fn run(engine: &Engine, command: ReasonCommand, out: &mut impl Write) -> any
                 }
             }
         }
-        ReasonCommand::Drugs { drugs, depth, paths, common } => {
+        ReasonCommand::Drugs {
+            drugs,
+            depth,
+            paths,
+            common,
+        } => {
             let report = engine.drug_reach(&drugs, depth, paths, &scope(&common))?;
             match common.format {
                 ListFormat::Json => json(out, &report)?,
                 ListFormat::Table => impact_table(out, &report)?,
             }
         }
-        ReasonCommand::Neighbourhood { nodes, depth, direction, common } => {
+        ReasonCommand::Neighbourhood {
+            nodes,
+            depth,
+            direction,
+            common,
+        } => {
             let net = engine.neighbourhood(&nodes, depth, stream(direction), &scope(&common))?;
             subnetwork_out(out, &net, common.format)?;
         }
-        ReasonCommand::PathsBetween { nodes, max_length, common } => {
+        ReasonCommand::PathsBetween {
+            nodes,
+            max_length,
+            common,
+        } => {
             let net = engine.paths_between(&nodes, max_length, &scope(&common))?;
             subnetwork_out(out, &net, common.format)?;
         }
-        ReasonCommand::PathsFromTo { from, to, max_length, common } => {
+        ReasonCommand::PathsFromTo {
+            from,
+            to,
+            max_length,
+            common,
+        } => {
             let net = engine.paths_from_to(&from, &to, max_length, &scope(&common))?;
             subnetwork_out(out, &net, common.format)?;
         }
-        ReasonCommand::CommonStream { nodes, depth, direction, common } => {
+        ReasonCommand::CommonStream {
+            nodes,
+            depth,
+            direction,
+            common,
+        } => {
             let s = stream(direction).unwrap_or(Stream::Downstream);
             let net = engine.common_stream(&nodes, depth, s, &scope(&common))?;
             subnetwork_out(out, &net, common.format)?;
@@ -302,7 +381,11 @@ pub fn run(engine: &Engine, command: ReasonCommand, out: &mut impl Write) -> any
     Ok(())
 }
 
-fn reach_out(out: &mut impl Write, answer: &crate::engine::Neighbours, format: ListFormat) -> anyhow::Result<()> {
+fn reach_out(
+    out: &mut impl Write,
+    answer: &crate::engine::Neighbours,
+    format: ListFormat,
+) -> anyhow::Result<()> {
     if format == ListFormat::Json {
         return json(out, answer);
     }
@@ -320,7 +403,18 @@ fn reach_out(out: &mut impl Write, answer: &crate::engine::Neighbours, format: L
             ]
         })
         .collect();
-    super::render::table(out, &["node", "iri", "distance", "sign", "shortest path", "evidence"], &rows)?;
+    super::render::table(
+        out,
+        &[
+            "node",
+            "iri",
+            "distance",
+            "sign",
+            "shortest path",
+            "evidence",
+        ],
+        &rows,
+    )?;
     writeln!(
         out,
         "{} nodes {} of {} within {} steps",
@@ -332,7 +426,11 @@ fn reach_out(out: &mut impl Write, answer: &crate::engine::Neighbours, format: L
     Ok(())
 }
 
-fn subnetwork_out(out: &mut impl Write, net: &Subnetwork, format: ListFormat) -> anyhow::Result<()> {
+fn subnetwork_out(
+    out: &mut impl Write,
+    net: &Subnetwork,
+    format: ListFormat,
+) -> anyhow::Result<()> {
     match format {
         ListFormat::Json => json(out, net),
         ListFormat::Table => subnetwork_table(out, net),
@@ -344,7 +442,11 @@ fn impact_table(out: &mut impl Write, impact: &crate::reason::Impact) -> anyhow:
         .hallmarks
         .iter()
         .map(|h| {
-            let best = if h.net == "down" { h.down.first() } else { h.up.first().or(h.down.first()) };
+            let best = if h.net == "down" {
+                h.down.first()
+            } else {
+                h.up.first().or(h.down.first())
+            };
             vec![
                 h.label.clone(),
                 if h.effect == "conflict" {
@@ -354,18 +456,33 @@ fn impact_table(out: &mut impl Write, impact: &crate::reason::Impact) -> anyhow:
                 },
                 format!("{:.2}", h.score_up),
                 format!("{:.2}", h.score_down),
-                best.map(|e| format!("{}: {}", e.perturbation, arrows(&e.path))).unwrap_or_default(),
+                best.map(|e| format!("{}: {}", e.perturbation, arrows(&e.path)))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
-    super::render::table(out, &["hallmark", "effect", "up", "down", "shortest explaining path"], &rows)?;
+    super::render::table(
+        out,
+        &[
+            "hallmark",
+            "effect",
+            "up",
+            "down",
+            "shortest explaining path",
+        ],
+        &rows,
+    )?;
     writeln!(
         out,
         "{} hallmarks reached by {}; {} conflicts{}",
         impact.hallmarks.len(),
         impact.perturbations.join(", "),
         impact.conflicts,
-        if impact.truncated { " (some path lists were cut at their limit)" } else { "" }
+        if impact.truncated {
+            " (some path lists were cut at their limit)"
+        } else {
+            ""
+        }
     )?;
     Ok(())
 }

@@ -80,7 +80,12 @@ pub struct Scope {
 impl Engine {
     /// The signed interaction network of the store, built on first use after each write.
     pub fn network(&self) -> Result<Arc<Network>> {
-        if let Some(net) = self.network.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some(net) = self
+            .network
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             return Ok(net.clone());
         }
         let mut slot = self.network.write().unwrap_or_else(|p| p.into_inner());
@@ -126,7 +131,10 @@ impl Engine {
             }
         }
         // An identifier the maps carry (`hgnc:3430`, `uniprot:P04626`) names its entity.
-        if let Some(node) = net.nodes().find(|n| net.node(*n).aliases.iter().any(|a| *a == identifier)) {
+        if let Some(node) = net
+            .nodes()
+            .find(|n| net.node(*n).aliases.iter().any(|a| *a == identifier))
+        {
             return Ok(node);
         }
         Err(Error::NotFound(format!(
@@ -142,7 +150,13 @@ impl Engine {
     }
 
     /// The nodes within `depth` steps downstream (or upstream) of `node`, with signs and paths.
-    pub fn reach(&self, node: &str, depth: usize, stream: Stream, scope: &Scope) -> Result<Neighbours> {
+    pub fn reach(
+        &self,
+        node: &str,
+        depth: usize,
+        stream: Stream,
+        scope: &Scope,
+    ) -> Result<Neighbours> {
         let net = self.scoped(scope)?;
         let start = self.resolve(&net, node)?;
         Ok(Neighbours {
@@ -157,7 +171,14 @@ impl Engine {
     }
 
     /// The simple paths from one node to another, shortest first.
-    pub fn paths(&self, from: &str, to: &str, max_length: usize, limit: usize, scope: &Scope) -> Result<PathsReport> {
+    pub fn paths(
+        &self,
+        from: &str,
+        to: &str,
+        max_length: usize,
+        limit: usize,
+        scope: &Scope,
+    ) -> Result<PathsReport> {
         let net = self.scoped(scope)?;
         let (a, b) = (self.resolve(&net, from)?, self.resolve(&net, to)?);
         Ok(PathsReport {
@@ -169,7 +190,13 @@ impl Engine {
     }
 
     /// Feedback loops through `node`, or every loop of the scope when `node` is `None`.
-    pub fn loops(&self, node: Option<&str>, max_length: usize, limit: usize, scope: &Scope) -> Result<PathsReport> {
+    pub fn loops(
+        &self,
+        node: Option<&str>,
+        max_length: usize,
+        limit: usize,
+        scope: &Scope,
+    ) -> Result<PathsReport> {
         let net = self.scoped(scope)?;
         Ok(match node {
             Some(name) => {
@@ -191,25 +218,48 @@ impl Engine {
     }
 
     /// Pathway Commons' graph queries over the network.
-    pub fn neighbourhood(&self, nodes: &[String], depth: usize, stream: Option<Stream>, scope: &Scope) -> Result<Subnetwork> {
+    pub fn neighbourhood(
+        &self,
+        nodes: &[String],
+        depth: usize,
+        stream: Option<Stream>,
+        scope: &Scope,
+    ) -> Result<Subnetwork> {
         let net = self.scoped(scope)?;
         let seeds = self.resolve_all(&net, nodes)?;
         Ok(reason::neighbourhood(&net, &seeds, depth, stream))
     }
 
-    pub fn paths_between(&self, nodes: &[String], limit: usize, scope: &Scope) -> Result<Subnetwork> {
+    pub fn paths_between(
+        &self,
+        nodes: &[String],
+        limit: usize,
+        scope: &Scope,
+    ) -> Result<Subnetwork> {
         let net = self.scoped(scope)?;
         let seeds = self.resolve_all(&net, nodes)?;
         Ok(reason::paths_between(&net, &seeds, limit))
     }
 
-    pub fn paths_from_to(&self, from: &[String], to: &[String], limit: usize, scope: &Scope) -> Result<Subnetwork> {
+    pub fn paths_from_to(
+        &self,
+        from: &[String],
+        to: &[String],
+        limit: usize,
+        scope: &Scope,
+    ) -> Result<Subnetwork> {
         let net = self.scoped(scope)?;
         let (a, b) = (self.resolve_all(&net, from)?, self.resolve_all(&net, to)?);
         Ok(reason::paths_from_to(&net, &a, &b, limit))
     }
 
-    pub fn common_stream(&self, nodes: &[String], depth: usize, stream: Stream, scope: &Scope) -> Result<Subnetwork> {
+    pub fn common_stream(
+        &self,
+        nodes: &[String],
+        depth: usize,
+        stream: Stream,
+        scope: &Scope,
+    ) -> Result<Subnetwork> {
         let net = self.scoped(scope)?;
         let seeds = self.resolve_all(&net, nodes)?;
         Ok(reason::common_stream(&net, &seeds, depth, stream))
@@ -240,7 +290,11 @@ impl Engine {
             list.push(Perturbation {
                 node,
                 sign,
-                name: if is_drug { label } else { format!("{label} {what}") },
+                name: if is_drug {
+                    label
+                } else {
+                    format!("{label} {what}")
+                },
             });
         }
         let mut altered = Vec::new();
@@ -249,7 +303,9 @@ impl Engine {
         if let Some(iri) = &twin_iri {
             let variants = self.store.twin_variants(iri)?;
             if variants.is_empty() {
-                return Err(Error::NotFound(format!("the twin <{iri}> has no variants in the store")));
+                return Err(Error::NotFound(format!(
+                    "the twin <{iri}> has no variants in the store"
+                )));
             }
             for (gene, kind) in variants {
                 let (sign, what) = match kind.as_str() {
@@ -274,7 +330,9 @@ impl Engine {
             }
         }
         if list.is_empty() {
-            return Err(Error::BadInput("name at least one perturbation (GENE=gain|loss|drug) or a twin".into()));
+            return Err(Error::BadInput(
+                "name at least one perturbation (GENE=gain|loss|drug) or a twin".into(),
+            ));
         }
         let hallmarks: Vec<NodeId> = net.nodes_of_kind("tw:Hallmark").collect();
         let impact = reason::impact(&net, &list, &hallmarks, depth, shown, 500);
@@ -293,17 +351,28 @@ impl Engine {
     }
 
     /// The hallmarks one drug or a combination reaches, each drug's effect shown.
-    pub fn drug_reach(&self, drugs: &[String], depth: usize, shown: usize, scope: &Scope) -> Result<DrugReach> {
+    pub fn drug_reach(
+        &self,
+        drugs: &[String],
+        depth: usize,
+        shown: usize,
+        scope: &Scope,
+    ) -> Result<DrugReach> {
         let net = self.scoped(scope)?;
         let nodes = self.resolve_all(&net, drugs)?;
         let hallmarks: Vec<NodeId> = net.nodes_of_kind("tw:Hallmark").collect();
-        Ok(reason::drug_reach(&net, &nodes, &hallmarks, depth, shown, 500))
+        Ok(reason::drug_reach(
+            &net, &nodes, &hallmarks, depth, shown, 500,
+        ))
     }
 
     /// The SPARQL extension functions over the network: `tw:reaches(?a, ?b [, k])` (true when
     /// `?b` is within k steps downstream of `?a`, k = 4 by default) and `tw:pathSign(?a, ?b [, k])`
     /// (`"+"`, `"-"` or `"±"`, unbound when out of reach).
-    pub(super) fn sparql_functions(&self, query: &str) -> Result<Vec<crate::store::CustomFunction>> {
+    pub(super) fn sparql_functions(
+        &self,
+        query: &str,
+    ) -> Result<Vec<crate::store::CustomFunction>> {
         if !query.contains("reaches") && !query.contains("pathSign") {
             return Ok(Vec::new()); // the network is not built for queries that do not use it
         }
@@ -343,17 +412,12 @@ impl Engine {
     }
 }
 
-/// A CURIE with one of the known prefixes, expanded; anything else as given.
+/// A CURIE with one of the known prefixes, expanded; anything else (an IRI, a name) as given.
 fn expand(name: &str) -> String {
     if name.contains("://") {
         return name.to_owned();
     }
-    if let Some((prefix, local)) = name.split_once(':') {
-        if let Some((_, namespace)) = vocab::PREFIXES.iter().find(|(p, _)| *p == prefix) {
-            return format!("{namespace}{local}");
-        }
-    }
-    name.to_owned()
+    vocab::expand(name).unwrap_or_else(|| name.to_owned())
 }
 
 /// The IRI of the twin called `id` (`https://twinpath.org/id/twin/<id>`), or `id` if it is one.
@@ -361,6 +425,6 @@ fn twin_iri(id: &str) -> String {
     if id.contains("://") {
         id.to_owned()
     } else {
-        format!("{}twin/{}", vocab::ID, crate::import::encode(id))
+        format!("{}twin/{}", vocab::ID, vocab::encode_segment(id.trim()))
     }
 }

@@ -185,7 +185,10 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
         if end < counted.0 {
             counted = (0, 1);
         }
-        counted.1 += text.as_bytes()[counted.0..end].iter().filter(|b| **b == b'\n').count() as u64;
+        counted.1 += text.as_bytes()[counted.0..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
         counted.0 = end;
         counted.1
     };
@@ -260,7 +263,8 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
                         }
                     }
                     (Some("Graphics"), "Anchor") if stack.iter().any(|s| s == "Interaction") => {
-                        if let (Some(i), Some(id)) = (interactions.last_mut(), attrs.get("GraphId")) {
+                        if let (Some(i), Some(id)) = (interactions.last_mut(), attrs.get("GraphId"))
+                        {
                             i.anchors.push(id.clone());
                         }
                     }
@@ -278,11 +282,13 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
                             Publication::default(),
                         ))
                     }
-                    (Some(owner), "BiopaxRef") => text_target = Some(match owner {
-                        "Pathway" => "pathway-ref",
-                        "Interaction" => "interaction-ref",
-                        _ => "other-ref",
-                    }),
+                    (Some(owner), "BiopaxRef") => {
+                        text_target = Some(match owner {
+                            "Pathway" => "pathway-ref",
+                            "Interaction" => "interaction-ref",
+                            _ => "other-ref",
+                        })
+                    }
                     _ => {}
                 }
                 if !empty {
@@ -330,7 +336,10 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
         }
     }
     let attrs = pathway_attrs.ok_or_else(|| {
-        Error::BadInput(format!("{}: not a GPML pathway: no <Pathway> element", file.display()))
+        Error::BadInput(format!(
+            "{}: not a GPML pathway: no <Pathway> element",
+            file.display()
+        ))
     })?;
 
     // The pathway: named by its WikiPathways id (from the revision) when it has one.
@@ -355,16 +364,32 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
         Literal::new_simple_literal(attrs.get("Name").cloned().unwrap_or_else(|| local.clone())),
     );
     if let Some(v) = &version {
-        import.literal(&pathway, &format!("{}version", vocab::TW), Literal::new_simple_literal(v));
+        import.literal(
+            &pathway,
+            &format!("{}version", vocab::TW),
+            Literal::new_simple_literal(v),
+        );
     }
     if let Some(id) = &wpid {
-        import.link_str(&pathway, "xref", &format!("https://identifiers.org/wikipathways:{id}"))?;
+        import.link_str(
+            &pathway,
+            "xref",
+            &format!("https://identifiers.org/wikipathways:{id}"),
+        )?;
     }
     if let Some(organism) = attrs.get("Organism") {
-        import.literal(&pathway, &format!("{}organism", vocab::TW), Literal::new_simple_literal(organism));
+        import.literal(
+            &pathway,
+            &format!("{}organism", vocab::TW),
+            Literal::new_simple_literal(organism),
+        );
     }
     if let Some(d) = description {
-        import.literal(&pathway, super::RDFS_COMMENT, Literal::new_simple_literal(d));
+        import.literal(
+            &pathway,
+            super::RDFS_COMMENT,
+            Literal::new_simple_literal(d),
+        );
     }
     for e in evidence(&pathway_refs) {
         import.link(&pathway, "evidence", &e);
@@ -373,14 +398,22 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
     // Entities.
     let mut by_graph_id: HashMap<String, NamedNode> = HashMap::new();
     let mut by_group_id: HashMap<String, NamedNode> = HashMap::new();
-    let member_iri = |id: &str| format!("{}/{}", pathway.as_str(), super::encode(id));
+    let member_iri =
+        |id: &str| format!("{}/{}", pathway.as_str(), vocab::encode_segment(id.trim()));
     for (index, n) in nodes.iter().enumerate() {
-        let id = n.graph_id.clone().unwrap_or_else(|| format!("node-{}", index + 1));
+        let id = n
+            .graph_id
+            .clone()
+            .unwrap_or_else(|| format!("node-{}", index + 1));
         let iri = import.iri(&member_iri(&id))?;
         import.typed(&iri, entity_class(&n.kind));
         let label = n.label.replace('\n', " ");
         if !label.trim().is_empty() {
-            import.literal(&iri, super::RDFS_LABEL, Literal::new_simple_literal(label.trim()));
+            import.literal(
+                &iri,
+                super::RDFS_LABEL,
+                Literal::new_simple_literal(label.trim()),
+            );
         }
         match &n.xref {
             Some((db, acc)) => match xref_iri(db, acc) {
@@ -409,7 +442,11 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
         let complex = g.style == "Complex";
         import.typed(&iri, if complex { "Complex" } else { "Family" });
         if let Some(label) = g.label.as_ref().filter(|l| !l.trim().is_empty()) {
-            import.literal(&iri, super::RDFS_LABEL, Literal::new_simple_literal(label.trim()));
+            import.literal(
+                &iri,
+                super::RDFS_LABEL,
+                Literal::new_simple_literal(label.trim()),
+            );
         }
         import.link(&pathway, "member", &iri);
         if let Some(graph_id) = &g.graph_id {
@@ -422,7 +459,14 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
     // Membership: data nodes and nested groups point at their group's GroupId.
     let member_links: Vec<(Option<&String>, Option<NamedNode>)> = nodes
         .iter()
-        .map(|n| (n.group_ref.as_ref(), n.graph_id.as_ref().and_then(|g| by_graph_id.get(g).cloned())))
+        .map(|n| {
+            (
+                n.group_ref.as_ref(),
+                n.graph_id
+                    .as_ref()
+                    .and_then(|g| by_graph_id.get(g).cloned()),
+            )
+        })
         .chain(groups.iter().map(|g| {
             (
                 g.group_ref.as_ref(),
@@ -439,7 +483,11 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
                 let complex = groups
                     .iter()
                     .any(|g| g.group_id.as_ref() == Some(group_ref) && g.style == "Complex");
-                import.link(group, if complex { "hasComponent" } else { "hasMember" }, &member);
+                import.link(
+                    group,
+                    if complex { "hasComponent" } else { "hasMember" },
+                    &member,
+                );
             }
         }
     }
@@ -488,11 +536,19 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
         Some(End::Node(iri)) => Some(iri.clone()),
         _ => None,
     };
-    let mut inputs: Vec<Vec<String>> = lines.iter().map(|l| node(&l.from).into_iter().collect()).collect();
-    let mut outputs: Vec<Vec<String>> = lines.iter().map(|l| node(&l.to).into_iter().collect()).collect();
+    let mut inputs: Vec<Vec<String>> = lines
+        .iter()
+        .map(|l| node(&l.from).into_iter().collect())
+        .collect();
+    let mut outputs: Vec<Vec<String>> = lines
+        .iter()
+        .map(|l| node(&l.to).into_iter().collect())
+        .collect();
     for line in &lines {
         match (&line.from, &line.to) {
-            (Some(End::Node(x)), Some(End::Anchor(r))) if line.headless => inputs[*r].push(x.clone()),
+            (Some(End::Node(x)), Some(End::Anchor(r))) if line.headless => {
+                inputs[*r].push(x.clone())
+            }
             (Some(End::Anchor(r)), Some(End::Node(y))) => outputs[*r].push(y.clone()),
             _ => {}
         }
@@ -512,7 +568,8 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
                 }
             }
             // Inputs into and outputs out of a process are read with the process itself.
-            (Some(End::Node(_)), Some(End::Anchor(_))) | (Some(End::Anchor(_)), Some(End::Node(_))) => {}
+            (Some(End::Node(_)), Some(End::Anchor(_)))
+            | (Some(End::Anchor(_)), Some(End::Node(_))) => {}
             _ => {
                 // A process line: if other lines attach to it, it converts its inputs into its
                 // outputs (positive, unless its own arrowhead says otherwise).
@@ -544,16 +601,31 @@ pub fn read(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
     let mut seen: HashMap<usize, usize> = HashMap::new();
     for (index, source, target, class, mechanism) in edges {
         let i = &interactions[index];
-        let base = i.graph_id.clone().unwrap_or_else(|| format!("line-{}", i.line));
+        let base = i
+            .graph_id
+            .clone()
+            .unwrap_or_else(|| format!("line-{}", i.line));
         let n = seen.entry(index).or_default();
         *n += 1;
-        let id = if per_line[&index] > 1 { format!("{base}-{n}") } else { base };
-        let iri = import.iri(&format!("{}/interaction/{}", pathway.as_str(), super::encode(&id)))?;
+        let id = if per_line[&index] > 1 {
+            format!("{base}-{n}")
+        } else {
+            base
+        };
+        let iri = import.iri(&format!(
+            "{}/interaction/{}",
+            pathway.as_str(),
+            vocab::encode_segment(id.trim())
+        ))?;
         import.typed(&iri, class);
         import.link_str(&iri, "source", &source)?;
         import.link_str(&iri, "target", &target)?;
         if let Some(sbo) = mechanism {
-            import.link_str(&iri, "mechanism", &format!("http://purl.obolibrary.org/obo/SBO_{sbo}"))?;
+            import.link_str(
+                &iri,
+                "mechanism",
+                &format!("http://purl.obolibrary.org/obo/SBO_{sbo}"),
+            )?;
         }
         for e in evidence(&i.refs) {
             import.link(&iri, "evidence", &e);

@@ -75,8 +75,12 @@ pub struct Import {
 impl Import {
     /// An IRI made from the file's content; a bad one names the file.
     fn iri(&self, iri: &str) -> Result<NamedNode> {
-        NamedNode::new(iri)
-            .map_err(|e| Error::BadInput(format!("{}: cannot make an IRI of {iri}: {e}", self.file.display())))
+        NamedNode::new(iri).map_err(|e| {
+            Error::BadInput(format!(
+                "{}: cannot make an IRI of {iri}: {e}",
+                self.file.display()
+            ))
+        })
     }
 
     /// The last segment of the graph IRI, a name for what the file holds.
@@ -104,7 +108,11 @@ impl Import {
     }
 
     fn link(&mut self, subject: &NamedNode, property: &str, object: &NamedNode) {
-        self.push(subject, &format!("{}{property}", vocab::TW), object.clone().into());
+        self.push(
+            subject,
+            &format!("{}{property}", vocab::TW),
+            object.clone().into(),
+        );
     }
 
     fn link_str(&mut self, subject: &NamedNode, property: &str, object: &str) -> Result<()> {
@@ -118,18 +126,6 @@ impl Import {
     }
 }
 
-/// Percent-encodes what may not stand in one IRI path segment.
-pub(crate) fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.trim().bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 /// A literature reference as an evidence IRI: PubMed ids as identifiers.org IRIs, DOIs as
 /// doi.org IRIs; anything else is not evidence.
 pub(crate) fn evidence_iri(database: &str, id: &str) -> Option<NamedNode> {
@@ -141,7 +137,9 @@ pub(crate) fn evidence_iri(database: &str, id: &str) -> Option<NamedNode> {
     {
         format!("https://identifiers.org/pubmed:{id}")
     } else if database == "doi" || id.starts_with("10.") {
-        let doi = id.trim_start_matches("doi:").trim_start_matches("https://doi.org/");
+        let doi = id
+            .trim_start_matches("doi:")
+            .trim_start_matches("https://doi.org/");
         if !doi.starts_with("10.") || doi.contains(char::is_whitespace) {
             return None;
         }

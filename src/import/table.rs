@@ -52,12 +52,38 @@ impl Kind {
 fn kind_of(value: &str) -> Kind {
     let v = value.trim().to_ascii_lowercase();
     const POSITIVE: &[&str] = &[
-        "1", "+1", "+", "1.0", "activation", "activates", "activate", "stimulation", "stimulates",
-        "positive", "upregulates", "up-regulation", "->", "-->", "induces", "promotes",
+        "1",
+        "+1",
+        "+",
+        "1.0",
+        "activation",
+        "activates",
+        "activate",
+        "stimulation",
+        "stimulates",
+        "positive",
+        "upregulates",
+        "up-regulation",
+        "->",
+        "-->",
+        "induces",
+        "promotes",
     ];
     const NEGATIVE: &[&str] = &[
-        "-1", "-", "-1.0", "inhibition", "inhibits", "inhibit", "negative", "represses",
-        "repression", "downregulates", "down-regulation", "-|", "--|", "suppresses",
+        "-1",
+        "-",
+        "-1.0",
+        "inhibition",
+        "inhibits",
+        "inhibit",
+        "negative",
+        "represses",
+        "repression",
+        "downregulates",
+        "down-regulation",
+        "-|",
+        "--|",
+        "suppresses",
     ];
     if POSITIVE.contains(&v.as_str()) || v.starts_with("up-regulates") {
         Kind::Activation
@@ -69,7 +95,10 @@ fn kind_of(value: &str) -> Kind {
 }
 
 fn truthy(value: &str) -> bool {
-    matches!(value.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "t")
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "t"
+    )
 }
 
 /// Whether `name` has the form of a UniProt accession (with an optional isoform suffix).
@@ -112,7 +141,11 @@ fn identity(name: &str, namespace: Option<&str>) -> (Option<String>, &'static st
             "pubchem" | "pubchem.compound" => "pubchem.compound",
             _ => return (None, "BiologicalEntity"),
         };
-        let id = if ns == "CHEBI" { name.trim_start_matches("CHEBI:") } else { name };
+        let id = if ns == "CHEBI" {
+            name.trim_start_matches("CHEBI:")
+        } else {
+            name
+        };
         return (iri(ns, id), class(ns));
     }
     if is_uniprot(name) {
@@ -153,7 +186,10 @@ fn references(cell: &str) -> Vec<NamedNode> {
         .split([';', ',', '|', ' '])
         .filter(|t| !t.is_empty())
         .filter_map(|token| {
-            if let Some(doi) = token.strip_prefix("doi:").or_else(|| token.strip_prefix("DOI:")) {
+            if let Some(doi) = token
+                .strip_prefix("doi:")
+                .or_else(|| token.strip_prefix("DOI:"))
+            {
                 return evidence_iri("doi", doi);
             }
             let id = token.rsplit(':').next().unwrap_or(token);
@@ -176,14 +212,22 @@ struct Writer<'a> {
 impl<'a> Writer<'a> {
     fn new(import: &'a mut Import, file: &Path) -> Result<Self> {
         let local = import.local_name();
-        let base = format!("{}import/{}", vocab::ID, super::encode(&local));
+        let base = format!(
+            "{}import/{}",
+            vocab::ID,
+            vocab::encode_segment(local.trim())
+        );
         let pathway = import.iri(&base)?;
         import.typed(&pathway, "Pathway");
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or(local);
-        import.literal(&pathway, super::RDFS_LABEL, Literal::new_simple_literal(name));
+        import.literal(
+            &pathway,
+            super::RDFS_LABEL,
+            Literal::new_simple_literal(name),
+        );
         Ok(Self {
             import,
             pathway,
@@ -192,16 +236,28 @@ impl<'a> Writer<'a> {
         })
     }
 
-    fn node(&mut self, name: &str, label: Option<&str>, namespace: Option<&str>) -> Result<NamedNode> {
+    fn node(
+        &mut self,
+        name: &str,
+        label: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<NamedNode> {
         if let Some(n) = self.nodes.get(name) {
             return Ok(n.clone());
         }
-        let iri = self.import.iri(&format!("{}/{}", self.base, super::encode(name)))?;
+        let iri = self.import.iri(&format!(
+            "{}/{}",
+            self.base,
+            vocab::encode_segment(name.trim())
+        ))?;
         let (xref, class) = identity(name, namespace);
         self.import.typed(&iri, class);
         let label = label.filter(|l| !l.trim().is_empty()).unwrap_or(name);
-        self.import
-            .literal(&iri, super::RDFS_LABEL, Literal::new_simple_literal(label.trim()));
+        self.import.literal(
+            &iri,
+            super::RDFS_LABEL,
+            Literal::new_simple_literal(label.trim()),
+        );
         if let Some(x) = xref {
             self.import.link_str(&iri, "xref", &x)?;
         }
@@ -220,13 +276,18 @@ impl<'a> Writer<'a> {
         relation: Option<&str>,
         evidence: &[NamedNode],
     ) -> Result<()> {
-        let iri = self.import.iri(&format!("{}/interaction/{id}", self.base))?;
+        let iri = self
+            .import
+            .iri(&format!("{}/interaction/{id}", self.base))?;
         self.import.typed(&iri, kind.class());
         self.import.link(&iri, "source", source);
         self.import.link(&iri, "target", target);
         if let (Kind::Association, Some(r)) = (kind, relation.filter(|r| !r.trim().is_empty())) {
-            self.import
-                .literal(&iri, super::RDFS_COMMENT, Literal::new_simple_literal(format!("published relation: {}", r.trim())));
+            self.import.literal(
+                &iri,
+                super::RDFS_COMMENT,
+                Literal::new_simple_literal(format!("published relation: {}", r.trim())),
+            );
         }
         for e in evidence {
             self.import.link(&iri, "evidence", e);
@@ -246,17 +307,37 @@ fn syntax(file: &Path, line: u64, message: String) -> Error {
 }
 
 const SOURCE_NAMES: &[&str] = &[
-    "source", "source_id", "participant_a", "ida", "id_a", "interactor_a", "node1", "from", "gene_a",
+    "source",
+    "source_id",
+    "participant_a",
+    "ida",
+    "id_a",
+    "interactor_a",
+    "node1",
+    "from",
+    "gene_a",
     "entitya",
 ];
 const TARGET_NAMES: &[&str] = &[
-    "target", "target_id", "participant_b", "idb", "id_b", "interactor_b", "node2", "to", "gene_b",
+    "target",
+    "target_id",
+    "participant_b",
+    "idb",
+    "id_b",
+    "interactor_b",
+    "node2",
+    "to",
+    "gene_b",
     "entityb",
 ];
 
 /// Whether a first line is a header: it names a source and a target column.
 fn is_header(fields: &[&str]) -> bool {
-    let has = |names: &[&str]| fields.iter().any(|f| names.contains(&f.trim().to_ascii_lowercase().as_str()));
+    let has = |names: &[&str]| {
+        fields
+            .iter()
+            .any(|f| names.contains(&f.trim().to_ascii_lowercase().as_str()))
+    };
     has(SOURCE_NAMES) && has(TARGET_NAMES)
 }
 
@@ -279,7 +360,10 @@ pub fn read_sif(bytes: &[u8], file: &Path, import: &mut Import) -> Result<()> {
             continue;
         }
         let fields: Vec<&str> = if line.contains('\t') {
-            line.split('\t').map(str::trim).filter(|f| !f.is_empty()).collect()
+            line.split('\t')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .collect()
         } else {
             line.split_whitespace().collect()
         };
@@ -345,7 +429,9 @@ pub fn read_table(
                         header.join(", ")
                     ))
                 }),
-            None => Ok(names.iter().find_map(|n| header.iter().position(|h| h == n))),
+            None => Ok(names
+                .iter()
+                .find_map(|n| header.iter().position(|h| h == n))),
         }
     };
     let required = |column: Option<usize>, what: &str, option: &str| -> Result<usize> {
@@ -357,21 +443,54 @@ pub fn read_table(
             ))
         })
     };
-    let source = required(find(&columns.source, SOURCE_NAMES, "source")?, "source", "--source-column")?;
-    let target = required(find(&columns.target, TARGET_NAMES, "target")?, "target", "--target-column")?;
+    let source = required(
+        find(&columns.source, SOURCE_NAMES, "source")?,
+        "source",
+        "--source-column",
+    )?;
+    let target = required(
+        find(&columns.target, TARGET_NAMES, "target")?,
+        "target",
+        "--target-column",
+    )?;
     let sign = find(
         &columns.sign,
-        &["sign", "consensus_sign", "effect", "interaction", "interaction_type", "mode", "regulation", "relation", "type"],
+        &[
+            "sign",
+            "consensus_sign",
+            "effect",
+            "interaction",
+            "interaction_type",
+            "mode",
+            "regulation",
+            "relation",
+            "type",
+        ],
         "sign",
     )?;
     let evidence = find(
         &columns.evidence,
-        &["references", "references_stripped", "pmid", "pmids", "pubmed", "pubmed_id", "interaction_pubmed_id", "evidence"],
+        &[
+            "references",
+            "references_stripped",
+            "pmid",
+            "pmids",
+            "pubmed",
+            "pubmed_id",
+            "interaction_pubmed_id",
+            "evidence",
+        ],
         "evidence",
     )?;
-    let column = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
-    let source_label = column(&["source_genesymbol", "source_label", "entitya", "symbol_a"]).filter(|c| *c != source);
-    let target_label = column(&["target_genesymbol", "target_label", "entityb", "symbol_b"]).filter(|c| *c != target);
+    let column = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| header.iter().position(|h| h == n))
+    };
+    let source_label = column(&["source_genesymbol", "source_label", "entitya", "symbol_a"])
+        .filter(|c| *c != source);
+    let target_label = column(&["target_genesymbol", "target_label", "entityb", "symbol_b"])
+        .filter(|c| *c != target);
     let (stimulation, inhibition) = match (
         column(&["consensus_stimulation"]),
         column(&["consensus_inhibition"]),
@@ -398,14 +517,25 @@ pub fn read_table(
                 return Err(syntax(
                     file,
                     line,
-                    format!("the `{}` column is empty", header.get(column).map(String::as_str).unwrap_or("?")),
+                    format!(
+                        "the `{}` column is empty",
+                        header.get(column).map(String::as_str).unwrap_or("?")
+                    ),
                 ));
             }
         }
         let s_ns = namespace.or_else(|| database_namespace(cell(source_db)));
         let t_ns = namespace.or_else(|| database_namespace(cell(target_db)));
-        let s = writer.node(s_name, Some(cell(source_label)).filter(|l| !l.is_empty()), s_ns)?;
-        let t = writer.node(t_name, Some(cell(target_label)).filter(|l| !l.is_empty()), t_ns)?;
+        let s = writer.node(
+            s_name,
+            Some(cell(source_label)).filter(|l| !l.is_empty()),
+            s_ns,
+        )?;
+        let t = writer.node(
+            t_name,
+            Some(cell(target_label)).filter(|l| !l.is_empty()),
+            t_ns,
+        )?;
         let refs = references(cell(evidence));
         let undirected = directed.is_some() && !truthy(cell(directed));
         let mut kinds = Vec::new();
@@ -449,8 +579,14 @@ mod tests {
         assert!(is_uniprot("P04637-2"));
         assert!(!is_uniprot("TP53"));
         assert!(!is_uniprot("ERBB2"));
-        assert_eq!(identity("7157", None).0.as_deref(), Some("https://identifiers.org/ncbigene:7157"));
-        assert_eq!(identity("TP53", None).0.as_deref(), Some("https://identifiers.org/hgnc.symbol:TP53"));
+        assert_eq!(
+            identity("7157", None).0.as_deref(),
+            Some("https://identifiers.org/ncbigene:7157")
+        );
+        assert_eq!(
+            identity("TP53", None).0.as_deref(),
+            Some("https://identifiers.org/hgnc.symbol:TP53")
+        );
         assert_eq!(identity("p53", None).0, None);
     }
 
@@ -458,7 +594,10 @@ mod tests {
     fn signs_and_references() {
         assert_eq!(kind_of("-1"), Kind::Inhibition);
         assert_eq!(kind_of("up-regulates activity"), Kind::Activation);
-        assert_eq!(kind_of("down-regulates quantity by destabilization"), Kind::Inhibition);
+        assert_eq!(
+            kind_of("down-regulates quantity by destabilization"),
+            Kind::Inhibition
+        );
         assert_eq!(kind_of("in-complex-with"), Kind::Association);
         let refs = references("SIGNOR:10080542;HPRD:11790773;doi:10.1038/nature01629");
         let refs: Vec<&str> = refs.iter().map(|r| r.as_str()).collect();

@@ -117,12 +117,16 @@ impl NetworkBuilder {
 
     /// Declares `group` (a complex or family) with its members.
     pub fn group(&mut self, group: &str, members: Vec<String>) {
-        self.groups.entry(group.to_owned()).or_default().extend(members);
+        self.groups
+            .entry(group.to_owned())
+            .or_default()
+            .extend(members);
     }
 
     /// An interaction from `source` to `target` (IRIs of entities or groups).
     pub fn edge(&mut self, source: &str, target: &str, edge: Edge) {
-        self.edges.push((source.to_owned(), target.to_owned(), edge));
+        self.edges
+            .push((source.to_owned(), target.to_owned(), edge));
     }
 
     pub fn build(self) -> Network {
@@ -215,7 +219,9 @@ impl NetworkBuilder {
             }
             let m = &merged[&root];
             // The name: the curated IRI if any (the smallest, for stable answers), else the smallest.
-            let pick = |set: &BTreeSet<usize>| set.iter().min_by(|a, b| iris[**a].cmp(&iris[**b])).copied();
+            let pick = |set: &BTreeSet<usize>| {
+                set.iter().min_by(|a, b| iris[**a].cmp(&iris[**b])).copied()
+            };
             let Some(name) = pick(&m.curated).or_else(|| pick(&m.iris)) else {
                 continue;
             };
@@ -272,7 +278,10 @@ impl NetworkBuilder {
             }
         }
         for (source, target, edge) in self.edges {
-            let (s, t) = (find(&mut parent, ids[&source]), find(&mut parent, ids[&target]));
+            let (s, t) = (
+                find(&mut parent, ids[&source]),
+                find(&mut parent, ids[&target]),
+            );
             let s_group = members_of.contains_key(&s);
             let t_group = members_of.contains_key(&t);
             let sources = expand(s);
@@ -295,7 +304,9 @@ impl NetworkBuilder {
 
 /// The last segment of an IRI, a readable stand-in for a missing label.
 fn local_name(iri: &str) -> &str {
-    iri.rsplit(['/', '#']).find(|s| !s.is_empty()).unwrap_or(iri)
+    iri.rsplit(['/', '#'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(iri)
 }
 
 /// The signed, directed interaction network.
@@ -324,8 +335,16 @@ impl Network {
         let mut incoming = vec![Vec::new(); graph.node_count()];
         for e in graph.edge_references() {
             let sign = e.weight().sign;
-            outgoing[e.source().index()].push(Step { edge: e.id(), node: e.target(), sign });
-            incoming[e.target().index()].push(Step { edge: e.id(), node: e.source(), sign });
+            outgoing[e.source().index()].push(Step {
+                edge: e.id(),
+                node: e.target(),
+                sign,
+            });
+            incoming[e.target().index()].push(Step {
+                edge: e.id(),
+                node: e.source(),
+                sign,
+            });
         }
         Network {
             graph,
@@ -393,12 +412,16 @@ impl Network {
         node: NodeId,
         downstream: bool,
     ) -> impl Iterator<Item = (EdgeIndex, NodeId)> + '_ {
-        self.adjacent(node, downstream).iter().map(|s| (s.edge, s.node))
+        self.adjacent(node, downstream)
+            .iter()
+            .map(|s| (s.edge, s.node))
     }
 
     /// The same nodes with only the edges `keep` accepts (a pathway's graph, for example).
     pub fn restricted(&self, keep: impl Fn(&Edge) -> bool) -> Network {
-        let graph = self.graph.filter_map(|_, n| Some(n.clone()), |_, e| keep(e).then(|| e.clone()));
+        let graph = self
+            .graph
+            .filter_map(|_, n| Some(n.clone()), |_, e| keep(e).then(|| e.clone()));
         Network::new(graph, self.by_iri.clone())
     }
 }

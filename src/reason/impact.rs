@@ -119,7 +119,9 @@ pub fn impact(
             continue;
         }
         let score = |paths: &[Explanation]| {
-            paths.iter().fold(0.0, |sum, e| sum + 1.0 / e.path.length as f64)
+            paths
+                .iter()
+                .fold(0.0, |sum, e| sum + 1.0 / e.path.length as f64)
         };
         let (score_up, score_down): (f64, f64) = (score(&up), score(&down));
         for side in [&mut up, &mut down] {
@@ -147,7 +149,10 @@ pub fn impact(
             },
             score_up,
             score_down,
-            by: by.into_iter().map(|(k, (u, d))| (k, effect(u, d))).collect(),
+            by: by
+                .into_iter()
+                .map(|(k, (u, d))| (k, effect(u, d)))
+                .collect(),
             up,
             down,
             paths_up,
@@ -210,7 +215,12 @@ pub struct ReachingDrug {
 
 /// For each gene, the drugs that reach it within `depth` steps; a gene with an empty list is
 /// one no drug in the network reaches.
-pub fn unreached(net: &Network, genes: &[NodeId], drugs: &[NodeId], depth: usize) -> Vec<GeneReach> {
+pub fn unreached(
+    net: &Network,
+    genes: &[NodeId],
+    drugs: &[NodeId],
+    depth: usize,
+) -> Vec<GeneReach> {
     let mut out: Vec<GeneReach> = genes
         .iter()
         .map(|g| GeneReach {
@@ -234,8 +244,11 @@ pub fn unreached(net: &Network, genes: &[NodeId], drugs: &[NodeId], depth: usize
         }
     }
     for g in &mut out {
-        g.drugs
-            .sort_by(|a, b| a.distance.cmp(&b.distance).then_with(|| a.label.cmp(&b.label)));
+        g.drugs.sort_by(|a, b| {
+            a.distance
+                .cmp(&b.distance)
+                .then_with(|| a.label.cmp(&b.label))
+        });
     }
     out
 }

@@ -269,7 +269,11 @@ impl SignedReach {
                 }
             })
             .collect();
-        out.sort_by(|a, b| a.distance.cmp(&b.distance).then_with(|| a.label.cmp(&b.label)));
+        out.sort_by(|a, b| {
+            a.distance
+                .cmp(&b.distance)
+                .then_with(|| a.label.cmp(&b.label))
+        });
         out
     }
 }
@@ -417,7 +421,12 @@ fn induced(net: &Network, nodes: &BTreeMap<NodeId, Option<usize>>) -> Subnetwork
 
 /// Pathway Commons' *neighborhood*: the nodes within `depth` steps of the seeds (following
 /// edges downstream, upstream or both) and every edge among them.
-pub fn neighbourhood(net: &Network, seeds: &[NodeId], depth: usize, stream: Option<Stream>) -> Subnetwork {
+pub fn neighbourhood(
+    net: &Network,
+    seeds: &[NodeId],
+    depth: usize,
+    stream: Option<Stream>,
+) -> Subnetwork {
     let directions: &[bool] = match stream {
         Some(Stream::Downstream) => &[true],
         Some(Stream::Upstream) => &[false],
@@ -469,7 +478,12 @@ fn with_endpoints(net: &Network, edges: BTreeSet<EdgeIndex>) -> Subnetwork {
 
 /// Pathway Commons' *paths-from-to*: the edges on walks of at most `limit` steps from any
 /// source to any target, and their nodes.
-pub fn paths_from_to(net: &Network, sources: &[NodeId], targets: &[NodeId], limit: usize) -> Subnetwork {
+pub fn paths_from_to(
+    net: &Network,
+    sources: &[NodeId],
+    targets: &[NodeId],
+    limit: usize,
+) -> Subnetwork {
     with_endpoints(net, edges_on_walks(net, sources, targets, limit))
 }
 

@@ -40,7 +40,10 @@ fn simple_paths(
     on_path[start.index()] = true;
     stack.push(steps(start));
     while let Some(frame) = stack.last_mut() {
-        let Some(&Step { edge, node: next, .. }) = frame.next() else {
+        let Some(&Step {
+            edge, node: next, ..
+        }) = frame.next()
+        else {
             stack.pop();
             if let Some(e) = path.pop() {
                 on_path[net.endpoints(e).1.index()] = false;
@@ -92,7 +95,13 @@ fn answer(net: &Network, mut found: Vec<Vec<EdgeIndex>>, truncated: bool) -> Pat
 
 /// The simple paths from `from` to `to` of at most `max_length` edges, shortest first, at most
 /// `limit` of them.
-pub fn paths(net: &Network, from: NodeId, to: NodeId, max_length: usize, limit: usize) -> PathsAnswer {
+pub fn paths(
+    net: &Network,
+    from: NodeId,
+    to: NodeId,
+    max_length: usize,
+    limit: usize,
+) -> PathsAnswer {
     let mut found = Vec::new();
     let truncated = if from == to {
         false

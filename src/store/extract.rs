@@ -4,12 +4,12 @@
 
 use super::Store;
 use crate::error::Result;
+use crate::model::network::EntityDescription;
+use crate::model::{Edge, Network, NetworkBuilder, Sign};
 use crate::search::{compact_type, Entity};
 use crate::vocab;
 use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term};
-use crate::model::network::EntityDescription;
-use crate::model::{Edge, Network, NetworkBuilder, Sign};
 use std::collections::{BTreeMap, HashMap};
 
 const SKOS_PREF: NamedNodeRef<'_> =
@@ -35,14 +35,6 @@ struct Names {
     identifiers: Vec<String>,
     descriptions: Vec<String>,
     types: Vec<String>,
-}
-
-/// Graphs the typed views leave out: the catalog and the inferences (derived, they repeat what
-/// the sources say) and patients' graphs (never part of shared knowledge).
-fn left_out(graph: &NamedNode) -> bool {
-    graph.as_ref() == vocab::CATALOG_GRAPH
-        || graph.as_ref() == vocab::INFERRED_GRAPH
-        || graph.as_str().starts_with(vocab::TWIN_GRAPH)
 }
 
 /// `https://identifiers.org/hgnc:11998` is also `hgnc:11998` and `11998`.
@@ -102,7 +94,7 @@ impl Store {
                         continue;
                     };
                     // Derived graphs repeat names; patients' graphs are never searchable.
-                    if left_out(graph) {
+                    if vocab::is_derived_or_private(graph.as_str()) {
                         continue;
                     }
                     let names = found
@@ -246,12 +238,14 @@ impl Store {
                 .quads_for_pattern(None, Some(predicate.as_ref()), None, None)
             {
                 let quad = quad?;
-                let (NamedOrBlankNode::NamedNode(subject), oxigraph::model::GraphName::NamedNode(graph)) =
-                    (&quad.subject, &quad.graph_name)
+                let (
+                    NamedOrBlankNode::NamedNode(subject),
+                    oxigraph::model::GraphName::NamedNode(graph),
+                ) = (&quad.subject, &quad.graph_name)
                 else {
                     continue;
                 };
-                if left_out(graph) {
+                if vocab::is_derived_or_private(graph.as_str()) {
                     continue;
                 }
                 let (iri, literal) = match &quad.object {
@@ -281,7 +275,9 @@ impl Store {
                     }
                     "target" => d.target = iri.map(str::to_owned),
                     "action" => {
-                        d.action = iri.and_then(|a| a.strip_prefix(vocab::TW)).map(str::to_owned)
+                        d.action = iri
+                            .and_then(|a| a.strip_prefix(vocab::TW))
+                            .map(str::to_owned)
                     }
                     "mechanism" => d.mechanism = iri.map(str::to_owned),
                     "evidence" => d.evidence.extend(iri.map(str::to_owned)),
@@ -320,17 +316,24 @@ impl Store {
             if d.types.is_empty() && d.symbol.is_none() && d.label.is_none() {
                 continue;
             }
-            let mut identifiers: Vec<String> = d.identifiers.iter().chain(&d.xrefs).cloned().collect();
+            let mut identifiers: Vec<String> =
+                d.identifiers.iter().chain(&d.xrefs).cloned().collect();
             // An approved HGNC symbol is an identifier too (GPML and SIF files name genes by it).
             if let (Some(symbol), true) = (
                 &d.symbol,
-                d.identifiers.iter().any(|i| i.starts_with("https://identifiers.org/hgnc:")),
+                d.identifiers
+                    .iter()
+                    .any(|i| i.starts_with("https://identifiers.org/hgnc:")),
             ) {
                 identifiers.push(format!("https://identifiers.org/hgnc.symbol:{symbol}"));
             }
             builder.entity(EntityDescription {
                 iri: iri.clone(),
-                label: d.symbol.clone().or_else(|| d.label.clone()).or_else(|| d.pref_label.clone()),
+                label: d
+                    .symbol
+                    .clone()
+                    .or_else(|| d.label.clone())
+                    .or_else(|| d.pref_label.clone()),
                 kinds: d.types.iter().map(|t| format!("tw:{t}")).collect(),
                 identifiers,
                 curated: !d.identifiers.is_empty(),
@@ -350,7 +353,10 @@ impl Store {
         };
         let (has_variant, gene, kind) = (tw("hasVariant"), tw("gene"), tw("variantKind"));
         let object = |s: &NamedOrBlankNode, p: &NamedNode| -> Result<Option<String>> {
-            for q in self.inner.quads_for_pattern(Some(s.as_ref()), Some(p.as_ref()), None, None) {
+            for q in self
+                .inner
+                .quads_for_pattern(Some(s.as_ref()), Some(p.as_ref()), None, None)
+            {
                 if let Term::NamedNode(n) = q?.object {
                     return Ok(Some(n.as_str().to_owned()));
                 }
@@ -358,10 +364,12 @@ impl Store {
             Ok(None)
         };
         let mut out = Vec::new();
-        for quad in self
-            .inner
-            .quads_for_pattern(Some(twin.as_ref().into()), Some(has_variant.as_ref()), None, None)
-        {
+        for quad in self.inner.quads_for_pattern(
+            Some(twin.as_ref().into()),
+            Some(has_variant.as_ref()),
+            None,
+            None,
+        ) {
             let variant: NamedOrBlankNode = match quad?.object {
                 Term::NamedNode(n) => n.into(),
                 Term::BlankNode(b) => b.into(),

@@ -36,11 +36,7 @@ pub struct InferenceChange {
 /// catalog, not the inference graph itself, not a patient's graph.
 fn premise_graph(graph: &GraphName) -> bool {
     match graph {
-        GraphName::NamedNode(g) => {
-            g.as_ref() != vocab::CATALOG_GRAPH
-                && g.as_ref() != vocab::INFERRED_GRAPH
-                && !g.as_str().starts_with(vocab::TWIN_GRAPH)
-        }
+        GraphName::NamedNode(g) => !vocab::is_derived_or_private(g.as_str()),
         GraphName::DefaultGraph => true,
         GraphName::BlankNode(_) => false,
     }

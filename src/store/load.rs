@@ -402,11 +402,14 @@ impl Reading {
             )),
             Syntax::Import(format) => {
                 let mut bytes = Vec::new();
-                reader.read_to_end(&mut bytes).map_err(|source| Error::Read {
-                    path: self.label.clone(),
-                    source,
-                })?;
-                let quads = crate::import::read(format, &bytes, &self.label, &self.graph, &self.columns)?;
+                reader
+                    .read_to_end(&mut bytes)
+                    .map_err(|source| Error::Read {
+                        path: self.label.clone(),
+                        source,
+                    })?;
+                let quads =
+                    crate::import::read(format, &bytes, &self.label, &self.graph, &self.columns)?;
                 Ok(Box::new(quads.into_iter().map(Ok)))
             }
         }
@@ -606,14 +609,8 @@ impl Store {
 
 /// Percent-encodes what may not stand in an IRI path (keeps `/` and unreserved characters).
 fn percent_encode_path(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    text.split('/')
+        .map(vocab::encode_segment)
+        .collect::<Vec<_>>()
+        .join("/")
 }
