@@ -18,6 +18,15 @@ fn signs(answer: &twinpath::engine::Neighbours) -> BTreeMap<String, (usize, Stri
         .collect()
 }
 
+/// The bundled maps plus `path`, loaded as a user would (format from the extension).
+fn maps_with(path: std::path::PathBuf) -> std::sync::Arc<Engine> {
+    let engine = bundled_engine(limits());
+    engine
+        .load_paths(&[path], &LoadOptions::default(), &NoProgress)
+        .expect("the file loads");
+    engine
+}
+
 fn scope(graph: &str) -> Scope {
     Scope {
         graph: Some(graph.to_owned()),
@@ -29,10 +38,7 @@ fn downstream_of_erbb2_in_the_wikipathways_erbb_file() {
     let Some(file) = shared("kg/wikipathways/gpml/WP673.gpml") else {
         return;
     };
-    let engine = bundled_engine(limits());
-    engine
-        .load_paths(&[file], &LoadOptions::default(), &NoProgress)
-        .expect("the GPML file imports");
+    let engine = maps_with(file);
     // Read off WP673 (r140481): ERBB2's arrows go to GRB2 and to the SHC1–4 group; GRB2's go
     // to GAB1 and the SOS1/SOS2 group. All arrows are plain activations.
     let answer = engine
@@ -90,10 +96,7 @@ fn downstream_of_erbb2_in_the_omnipath_network() {
     let Some(dir) = shared("kg/omnipath-signed") else {
         return;
     };
-    let engine = bundled_engine(limits());
-    engine
-        .load_paths(&[dir], &LoadOptions::default(), &NoProgress)
-        .expect("the SIF imports");
+    let engine = maps_with(dir);
     // The 16 lines of Ex2_network_SBV_Omnipath.sif that start at P04626 (ERBB2): one -1
     // (to P06493, CDK1), fifteen 1.
     let answer = engine
@@ -433,12 +436,8 @@ const SMALL_GPML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[test]
 fn gpml_rules_identity_groups_anchors_and_evidence() {
-    let engine = bundled_engine(limits());
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = write(dir.path(), "small.gpml", SMALL_GPML);
-    engine
-        .load_paths(&[file], &LoadOptions::default(), &NoProgress)
-        .expect("imports");
+    let engine = maps_with(write(dir.path(), "small.gpml", SMALL_GPML));
     let scope = scope("https://twinpath.org/graph/small");
     // `p53` (Entrez 7157) is the map's TP53; `HDM2` (Ensembl) is MDM2.
     let down = engine

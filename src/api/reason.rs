@@ -129,12 +129,7 @@ pub(super) async fn reason(
         "impact" => {
             let mut perturbations = Vec::new();
             for text in p.all("perturb") {
-                let (gene, kind) = text
-                    .rsplit_once('=')
-                    .ok_or_else(|| bad(format!("perturb={text:?} is not GENE=gain|loss|drug")))?;
-                let kind = PerturbationKind::from_name(kind)
-                    .ok_or_else(|| bad(format!("{kind:?} is not one of gain, loss, drug")))?;
-                perturbations.push((gene.to_owned(), kind));
+                perturbations.push(PerturbationKind::parse_assignment(&text).map_err(bad)?);
             }
             let twin = p.one("twin");
             let depth = p.number("depth", 4, MAX_DEPTH)?;

@@ -17,6 +17,16 @@ pub struct Common {
     format: ListFormat,
 }
 
+/// The arguments of `downstream` and `upstream`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Reach {
+    node: String,
+    #[arg(long, default_value_t = 3)]
+    depth: usize,
+    #[command(flatten)]
+    common: Common,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Direction {
     Both,
@@ -30,21 +40,9 @@ pub enum ReasonCommand {
     /// (+, -, or ± when paths of both signs exist) and a shortest path per sign.
     ///
     /// NODE is an IRI, a CURIE (gene:ERBB2) or a symbol, label or synonym search resolves (HER2).
-    Downstream {
-        node: String,
-        #[arg(long, default_value_t = 3)]
-        depth: usize,
-        #[command(flatten)]
-        common: Common,
-    },
+    Downstream(Reach),
     /// What lies upstream of NODE (what acts on it) within --depth steps.
-    Upstream {
-        node: String,
-        #[arg(long, default_value_t = 3)]
-        depth: usize,
-        #[command(flatten)]
-        common: Common,
-    },
+    Upstream(Reach),
     /// The simple paths from FROM to TO, shortest first, each with its edges and evidence.
     Paths {
         from: String,
@@ -75,7 +73,7 @@ pub enum ReasonCommand {
     Impact {
         #[arg(long, value_name = "ID")]
         twin: Option<String>,
-        #[arg(long = "perturb", value_name = "GENE=gain|loss|drug", value_parser = perturbation)]
+        #[arg(long = "perturb", value_name = "GENE=gain|loss|drug", value_parser = PerturbationKind::parse_assignment)]
         perturbations: Vec<(String, PerturbationKind)>,
         #[arg(long, default_value_t = 4)]
         depth: usize,
@@ -138,15 +136,6 @@ pub enum ReasonCommand {
         #[command(flatten)]
         common: Common,
     },
-}
-
-fn perturbation(text: &str) -> Result<(String, PerturbationKind), String> {
-    let (gene, kind) = text
-        .rsplit_once('=')
-        .ok_or_else(|| format!("{text:?} is not GENE=gain|loss|drug"))?;
-    let kind = PerturbationKind::from_name(kind)
-        .ok_or_else(|| format!("{kind:?} is not one of gain, loss, drug"))?;
-    Ok((gene.trim().to_owned(), kind))
 }
 
 fn stream(direction: Direction) -> Option<Stream> {
@@ -234,22 +223,8 @@ pub fn run(engine: &Engine, command: ReasonCommand, out: &mut impl Write) -> any
         graph: common.graph.clone(),
     };
     match command {
-        ReasonCommand::Downstream {
-            node,
-            depth,
-            common,
-        } => {
-            let answer = engine.reach(&node, depth, Stream::Downstream, &scope(&common))?;
-            reach_out(out, &answer, common.format)?;
-        }
-        ReasonCommand::Upstream {
-            node,
-            depth,
-            common,
-        } => {
-            let answer = engine.reach(&node, depth, Stream::Upstream, &scope(&common))?;
-            reach_out(out, &answer, common.format)?;
-        }
+        ReasonCommand::Downstream(args) => reach(engine, args, Stream::Downstream, out)?,
+        ReasonCommand::Upstream(args) => reach(engine, args, Stream::Upstream, out)?,
         ReasonCommand::Paths {
             from,
             to,
@@ -379,6 +354,14 @@ pub fn run(engine: &Engine, command: ReasonCommand, out: &mut impl Write) -> any
         }
     }
     Ok(())
+}
+
+fn reach(engine: &Engine, args: Reach, stream: Stream, out: &mut impl Write) -> anyhow::Result<()> {
+    let scope = Scope {
+        graph: args.common.graph.clone(),
+    };
+    let answer = engine.reach(&args.node, args.depth, stream, &scope)?;
+    reach_out(out, &answer, args.common.format)
 }
 
 fn reach_out(

@@ -26,6 +26,16 @@ pub enum PerturbationKind {
 }
 
 impl PerturbationKind {
+    /// `GENE=gain|loss|drug`, as the command line and the HTTP API take it.
+    pub fn parse_assignment(text: &str) -> std::result::Result<(String, Self), String> {
+        let (node, kind) = text
+            .rsplit_once('=')
+            .ok_or_else(|| format!("{text:?} is not NODE=gain|loss|drug"))?;
+        let kind = Self::from_name(kind)
+            .ok_or_else(|| format!("{kind:?} is not one of gain, loss, drug"))?;
+        Ok((node.trim().to_owned(), kind))
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
         Some(match name.trim().to_ascii_lowercase().as_str() {
             "gain" | "gof" | "amplification" | "amp" | "up" => Self::Gain,
