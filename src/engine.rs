@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+mod logical;
+pub use logical::{ModelSource, RunOptions};
 mod reasoning;
 pub use reasoning::{ImpactReport, Neighbours, PathsReport, PerturbationKind, Scope};
 

@@ -48,6 +48,7 @@ pub mod model;
 pub mod queries;
 pub mod reason;
 pub mod search;
+pub mod sim;
 pub mod store;
 pub mod vocab;
 

@@ -1,6 +1,7 @@
 //! What the `twinpath` command offers: clap arguments, one `Engine` call per command,
 //! output rendered for a terminal or a script.
 
+mod logical;
 mod reason;
 mod render;
 
@@ -221,6 +222,11 @@ enum Command {
     Reason {
         #[command(subcommand)]
         question: reason::ReasonCommand,
+    },
+    /// Logical (Boolean) models: attractors, perturbations and stochastic simulation.
+    Logical {
+        #[command(subcommand)]
+        question: logical::LogicalCommand,
     },
     /// Show what changed between two versions of a file or graph: statements added and removed,
     /// grouped by subject.
@@ -450,6 +456,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Reason { question } => reason::run(&open()?, question, &mut out)?,
+        // A model file needs no store: an empty in-memory engine answers.
+        Command::Logical { question } => {
+            logical::run(&Engine::in_memory(limits)?, question, &mut out)?
+        }
         Command::Graphs { format } => {
             let graphs = open()?.graphs()?;
             match format {

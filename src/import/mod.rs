@@ -5,7 +5,10 @@
 //! cross-references as `tw:xref`, so the reasoning network joins them to the maps by
 //! identifier, never by label.
 
+pub mod bnet;
 pub mod gpml;
+pub mod maboss;
+pub mod sbml_qual;
 pub mod table;
 
 pub use table::Columns;

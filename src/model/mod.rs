@@ -1,6 +1,7 @@
 //! Plain typed values that the reasoning and simulation layers work on; nothing in here knows
 //! the store, HTTP or the terminal.
 
+pub mod logical;
 pub mod network;
 
 pub use network::{Edge, Network, NetworkBuilder, Node, NodeId, Sign};

@@ -1,0 +1,343 @@
+//! Where does a Boolean network settle? Its attractors under asynchronous semantics, found
+//! completely and symbolically (BDDs, biodivine-lib-param-bn), never by enumerating states.
+//!
+//! Per combination of inputs: percolate what is forced, take the steady states exactly, drop
+//! every state that can reach one, and search what is left with Xie and Beerel's algorithm:
+//! pick a state, compute what it reaches and what reaches it; when everything it reaches can
+//! reach it back, that set is an attractor (a terminal strongly connected component); either
+//! way its backward basin is removed. Every attractor is found, the cyclic ones that
+//! trap-space methods can miss included.
+
+pub mod stochastic;
+
+use crate::model::logical::{Expr, LogicalModel};
+use biodivine_lib_param_bn::biodivine_std::traits::Set;
+use biodivine_lib_param_bn::symbolic_async_graph::reachability::Reachability;
+use biodivine_lib_param_bn::symbolic_async_graph::{GraphColoredVertices, SymbolicAsyncGraph};
+use biodivine_lib_param_bn::trap_spaces::{SymbolicSpaceContext, TrapSpaces};
+use biodivine_lib_param_bn::BooleanNetwork;
+use biodivine_lib_param_bn::{ExtendedBoolean, VariableId};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One attractor: the nodes it holds fixed, and those that keep changing in it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Attractor {
+    /// `fixed` for a steady state, `cyclic` otherwise.
+    pub kind: &'static str,
+    pub fixed: BTreeMap<String, u8>,
+    pub oscillating: Vec<String>,
+    /// How many states it has (2^oscillating at most; exact).
+    pub states: String,
+}
+
+/// Every attractor of a model.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Attractors {
+    pub attractors: Vec<Attractor>,
+    pub nodes: usize,
+    pub semantics: &'static str,
+}
+
+impl Attractors {
+    pub fn fixed_points(&self) -> usize {
+        self.attractors.iter().filter(|a| a.kind == "fixed").count()
+    }
+}
+
+/// Above this many free inputs, the search runs on the whole state space at once instead of
+/// once per input combination (2^12 = 4,096 searches).
+const MAX_SPLIT_INPUTS: usize = 12;
+
+/// The asynchronous attractors of `model`; `Err` names what the model's rules get wrong.
+///
+/// Inputs (nodes whose rule is themselves) never change, so every attractor lies in one input
+/// combination: the search runs once per combination (in parallel), and the answers are joined.
+pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
+    // Check every rule once, on the whole model: attractor analysis takes Boolean rules only.
+    model.to_bnet()?;
+    let inputs = model.inputs();
+    let combinations: Vec<Vec<(usize, bool)>> = if inputs.len() <= MAX_SPLIT_INPUTS {
+        (0..1u32 << inputs.len())
+            .map(|bits| {
+                inputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &node)| (node, bits & (1 << i) != 0))
+                    .collect()
+            })
+            .collect()
+    } else {
+        vec![Vec::new()]
+    };
+    let parts: Vec<Result<Vec<Attractor>, String>> = combinations
+        .par_iter()
+        .map(|combination| search(model, combination))
+        .collect();
+    let mut attractors = Vec::new();
+    for part in parts {
+        attractors.extend(part?);
+    }
+    // A stable order: steady states first, then by what they fix.
+    attractors.sort_by(|a, b| {
+        (a.kind != "fixed", a.oscillating.len(), &a.fixed).cmp(&(
+            b.kind != "fixed",
+            b.oscillating.len(),
+            &b.fixed,
+        ))
+    });
+    Ok(Attractors {
+        attractors,
+        nodes: model.nodes.len(),
+        semantics: "asynchronous",
+    })
+}
+
+/// In how many attractors a phenotype node is on, off, or oscillating.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct PhenotypeCount {
+    pub on: usize,
+    pub off: usize,
+    pub oscillating: usize,
+}
+
+/// What one perturbation does to the phenotypes.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PerturbationOutcome {
+    pub perturbation: String,
+    pub held: BTreeMap<String, u8>,
+    pub attractors: usize,
+    pub fixed_points: usize,
+    pub phenotypes: BTreeMap<String, PhenotypeCount>,
+}
+
+/// The phenotype table of a perturbation screen: the model as it is ("wild type") and with
+/// each perturbation's nodes held, each row counting the attractors in which each phenotype
+/// node is on, off or oscillating.
+pub fn perturbation_table(
+    model: &LogicalModel,
+    perturbations: &[(String, Vec<(String, bool)>)],
+    phenotypes: &[String],
+) -> Result<Vec<PerturbationOutcome>, String> {
+    for p in phenotypes {
+        if model.node(p).is_none() {
+            return Err(format!(
+                "the model has no node {p:?} to read as a phenotype"
+            ));
+        }
+    }
+    let mut rows = vec![("wild type".to_owned(), Vec::new())];
+    rows.extend(perturbations.iter().cloned());
+    rows.iter()
+        .map(|(name, held)| {
+            let found = attractors(&model.with_fixed(held)?)?;
+            let mut counts: BTreeMap<String, PhenotypeCount> = phenotypes
+                .iter()
+                .map(|p| (p.clone(), PhenotypeCount::default()))
+                .collect();
+            for a in &found.attractors {
+                for (p, count) in counts.iter_mut() {
+                    match a.fixed.get(p) {
+                        Some(1) => count.on += 1,
+                        Some(_) => count.off += 1,
+                        None => count.oscillating += 1,
+                    }
+                }
+            }
+            Ok(PerturbationOutcome {
+                perturbation: name.clone(),
+                held: held
+                    .iter()
+                    .map(|(n, v)| (n.clone(), u8::from(*v)))
+                    .collect(),
+                attractors: found.attractors.len(),
+                fixed_points: found.fixed_points(),
+                phenotypes: counts,
+            })
+        })
+        .collect()
+}
+
+/// Which nodes settle to a constant in every attractor, whatever the rest does: a node whose
+/// rule is constant (given what is already known) can always switch to that value and never
+/// leave it, so no state where it differs is in an attractor. Repeating this to a fixed point
+/// (percolation) loses no attractor and often leaves few free nodes.
+fn percolate(model: &LogicalModel, held: &[(usize, bool)]) -> (Vec<Option<bool>>, Vec<Expr>) {
+    let mut known: Vec<Option<bool>> = vec![None; model.nodes.len()];
+    for &(node, value) in held {
+        known[node] = Some(value);
+    }
+    let mut rules: Vec<Expr> = model.nodes.iter().map(|n| n.rule.clone()).collect();
+    loop {
+        let mut changed = false;
+        for i in 0..rules.len() {
+            if known[i].is_some() {
+                continue;
+            }
+            rules[i] = rules[i].substitute(&known);
+            if let Some(value) = rules[i].as_constant() {
+                known[i] = Some(value);
+                changed = true;
+            }
+        }
+        if !changed {
+            return (known, rules);
+        }
+    }
+}
+
+/// The attractors with the nodes in `held` fixed: percolation first, then the steady states
+/// of what is left (exact, symbolic), then Xie–Beerel on the states that reach no steady state.
+fn search(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Vec<Attractor>, String> {
+    let (known, rules) = percolate(model, held);
+    let settled: BTreeMap<String, u8> = known
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (model.nodes[i].name.clone(), u8::from(v))))
+        .collect();
+    let free: Vec<usize> = (0..model.nodes.len())
+        .filter(|&i| known[i].is_none())
+        .collect();
+    if free.is_empty() {
+        return Ok(vec![Attractor {
+            kind: "fixed",
+            fixed: settled,
+            oscillating: Vec::new(),
+            states: "1".into(),
+        }]);
+    }
+    let mut bnet = String::from("targets, factors\n");
+    for &i in &free {
+        bnet.push_str(&format!(
+            "{}, {}\n",
+            model.nodes[i].name,
+            rules[i].display(model)
+        ));
+    }
+    // Substituting constants can leave a regulator that no longer matters; let the library
+    // drop such edges rather than refuse the network.
+    let network = BooleanNetwork::try_from_bnet(&bnet)?.infer_valid_graph()?;
+    let context = SymbolicSpaceContext::new(&network);
+    let graph = SymbolicAsyncGraph::with_space_context(&network, &context)?;
+    // Every minimal trap space holds at least one attractor and is a trap set, so searching
+    // inside each (a small subspace) finds those attractors cheaply.
+    let minimal = TrapSpaces::minimal_symbolic(
+        &context,
+        &graph,
+        &context.mk_unit_colored_spaces(&graph),
+        None,
+    );
+    let mut found: Vec<GraphColoredVertices> = Vec::new();
+    for space in minimal.spaces().iter() {
+        let values: Vec<(VariableId, bool)> = network
+            .variables()
+            .filter_map(|v| match space[v] {
+                ExtendedBoolean::Zero => Some((v, false)),
+                ExtendedBoolean::One => Some((v, true)),
+                ExtendedBoolean::Any => None,
+            })
+            .collect();
+        found.extend(xie_beerel(&graph, graph.mk_subspace(&values)));
+    }
+    // Attractors outside every minimal trap space (motif-avoiding ones) lie among the states
+    // that reach none of those found: search there too, so the answer is complete.
+    let mut reached = graph.mk_empty_colored_vertices();
+    for set in &found {
+        reached = reached.union(set);
+    }
+    let rest = graph
+        .mk_unit_colored_vertices()
+        .minus(&Reachability::reach_bwd(&graph, &reached));
+    found.extend(xie_beerel(&graph, rest));
+    Ok(found
+        .iter()
+        .map(|set| {
+            let mut fixed = settled.clone();
+            let mut oscillating = Vec::new();
+            for variable in network.variables() {
+                let name = network.get_variable_name(variable).clone();
+                let on = !set
+                    .intersect(&graph.fix_network_variable(variable, true))
+                    .is_empty();
+                let off = !set
+                    .intersect(&graph.fix_network_variable(variable, false))
+                    .is_empty();
+                match (on, off) {
+                    (true, false) => {
+                        fixed.insert(name, 1);
+                    }
+                    (false, true) => {
+                        fixed.insert(name, 0);
+                    }
+                    _ => oscillating.push(name),
+                }
+            }
+            oscillating.sort();
+            Attractor {
+                kind: if oscillating.is_empty() {
+                    "fixed"
+                } else {
+                    "cyclic"
+                },
+                fixed,
+                oscillating,
+                states: set.exact_cardinality().to_string(),
+            }
+        })
+        .collect())
+}
+
+/// The attractors inside `trap`, a set no transition leaves: pick a state, compute what it
+/// reaches and what reaches it (within the set); when everything it reaches can reach it back,
+/// that is an attractor; either way what reaches it is removed.
+fn xie_beerel(graph: &SymbolicAsyncGraph, trap: GraphColoredVertices) -> Vec<GraphColoredVertices> {
+    let mut found = Vec::new();
+    let mut rest = trap;
+    while !rest.is_empty() {
+        // What is left stays a trap set (the complement of a backward-closed set within one).
+        let inside = graph.restrict(&rest);
+        let pivot = rest.pick_vertex();
+        let forward = Reachability::reach_fwd(&inside, &pivot);
+        let backward = Reachability::reach_bwd(&inside, &pivot);
+        if forward.minus(&backward).is_empty() {
+            found.push(forward);
+        }
+        rest = rest.minus(&backward);
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(rules: &[(&str, &str)]) -> LogicalModel {
+        LogicalModel::from_rules(rules).expect("rules parse")
+    }
+
+    #[test]
+    fn a_toggle_switch_has_two_steady_states_and_a_negative_loop_oscillates() {
+        let toggle = attractors(&model(&[("a", "!b"), ("b", "!a")])).expect("analysed");
+        assert_eq!(toggle.attractors.len(), 2);
+        assert_eq!(toggle.fixed_points(), 2);
+        let oscillator = attractors(&model(&[("a", "!b"), ("b", "a")])).expect("analysed");
+        assert_eq!(oscillator.attractors.len(), 1);
+        assert_eq!(oscillator.attractors[0].kind, "cyclic");
+        assert_eq!(oscillator.attractors[0].oscillating, ["a", "b"]);
+        assert_eq!(oscillator.attractors[0].states, "4");
+    }
+
+    #[test]
+    fn fixing_a_node_and_undefined_nodes() {
+        let fixed = attractors(
+            &model(&[("a", "!b"), ("b", "!a")])
+                .with_fixed(&[("a".into(), true)])
+                .expect("fix"),
+        )
+        .expect("analysed");
+        assert_eq!(fixed.attractors.len(), 1);
+        assert_eq!(fixed.attractors[0].fixed["b"], 0);
+        assert!(LogicalModel::from_rules(&[("a", "c")]).is_err());
+    }
+}
