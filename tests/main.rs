@@ -6,6 +6,7 @@ mod common;
 mod api;
 mod cli;
 mod curation;
+mod logical;
 mod queries;
 mod reason;
 mod search;

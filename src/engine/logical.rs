@@ -144,10 +144,12 @@ fn read_model(file: &Path, cfg: Option<&Path>) -> Result<(LogicalModel, Stochast
             let cfg = cfg_text.as_deref().zip(cfg.as_deref());
             return crate::import::maboss::read(&read_text(file)?, file, cfg);
         }
-        _ => return Err(Error::BadInput(format!(
+        _ => {
+            return Err(Error::BadInput(format!(
             "{}: a logical model is a BoolNet .bnet, an SBML-qual .sbml/.xml or a MaBoSS .bnd file",
             file.display()
-        ))),
+        )))
+        }
     };
     if cfg.is_some() {
         return Err(Error::BadInput(format!(

@@ -996,17 +996,18 @@ fn build(
                     format!("a qual:functionTerm of {label} has no <math>"),
                 ));
             };
-            let condition =
-                match math.children.as_slice() {
-                    [one] => scope.condition(one)?,
-                    _ => return Err(syntax(
+            let condition = match math.children.as_slice() {
+                [one] => scope.condition(one)?,
+                _ => {
+                    return Err(syntax(
                         file,
                         math.at,
                         format!(
                             "the <math> of a qual:functionTerm of {label} must hold one condition"
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             if term.level != default {
                 away.push(condition);
             }

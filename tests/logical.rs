@@ -1,0 +1,412 @@
+//! Logical models against published models and their published (or independently computed)
+//! results: `../shared/logical/expected.md` is the oracle; nothing here is special-cased.
+
+use crate::common::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use twinpath::engine::{Engine, ModelSource, RunOptions};
+use twinpath::sim::logical::{Attractor, Attractors};
+
+fn engine() -> Engine {
+    Engine::in_memory(Default::default()).expect("engine")
+}
+
+fn file(path: PathBuf) -> ModelSource {
+    ModelSource::File {
+        model: path,
+        cfg: None,
+    }
+}
+
+fn attractors_of(path: &str) -> Option<Attractors> {
+    let path = shared(path)?;
+    Some(
+        engine()
+            .logical_attractors(&file(path), &[])
+            .expect("analysed"),
+    )
+}
+
+fn value(a: &Attractor, node: &str) -> Option<u8> {
+    a.fixed.get(node).copied()
+}
+
+/// The attractors grouped by the values of `inputs`.
+fn by_inputs<'a>(found: &'a Attractors, inputs: &[&str]) -> BTreeMap<Vec<u8>, Vec<&'a Attractor>> {
+    let mut groups: BTreeMap<Vec<u8>, Vec<&Attractor>> = BTreeMap::new();
+    for a in &found.attractors {
+        let key = inputs
+            .iter()
+            .map(|i| value(a, i).expect("inputs are fixed in every attractor"))
+            .collect();
+        groups.entry(key).or_default().push(a);
+    }
+    groups
+}
+
+#[test]
+fn grieco_2013_mapk_attractors_and_phenotypes_per_input() {
+    let Some(found) = attractors_of("logical/grieco2013_mapk/grieco_mapk.bnet") else {
+        return;
+    };
+    assert_eq!(found.nodes, 53);
+    assert_eq!(found.attractors.len(), 18);
+    assert_eq!(found.fixed_points(), 12);
+    let groups = by_inputs(
+        &found,
+        &[
+            "DNA_damage",
+            "EGFR_stimulus",
+            "FGFR3_stimulus",
+            "TGFBR_stimulus",
+        ],
+    );
+    assert_eq!(groups.len(), 16);
+    // (A, GA, P) per attractor: Some(v) fixed, None oscillating.
+    let pattern = |a: &Attractor| {
+        (
+            value(a, "Apoptosis"),
+            value(a, "Growth_Arrest"),
+            value(a, "Proliferation"),
+            a.kind,
+        )
+    };
+    let on = (Some(1), Some(1), Some(0));
+    for (inputs, attractors) in &groups {
+        let (dna, egfr, fgfr3, tgfbr) = (inputs[0], inputs[1], inputs[2], inputs[3]);
+        let patterns: Vec<_> = attractors.iter().map(|a| pattern(a)).collect();
+        let expected: Vec<_> = match (dna, egfr, fgfr3, tgfbr) {
+            (0, 0, 0, 0) => vec![(Some(0), Some(0), Some(0), "fixed"); 2],
+            (_, _, _, 1) => vec![(on.0, on.1, on.2, "fixed")],
+            (0, _, _, 0) => vec![(None, None, None, "cyclic")],
+            (1, 0, 0, 0) => vec![(on.0, on.1, on.2, "fixed"); 2],
+            (1, _, _, 0) => vec![(on.0, on.1, on.2, "cyclic")],
+            _ => unreachable!(),
+        };
+        assert_eq!(patterns, expected, "inputs {inputs:?}");
+    }
+    // The published sizes of the cyclic attractors' trap spaces: 41, 39, 41, 9, 8, 10 free nodes.
+    let mut free: Vec<usize> = found
+        .attractors
+        .iter()
+        .map(|a| a.oscillating.len())
+        .filter(|n| *n > 0)
+        .collect();
+    free.sort();
+    // An attractor oscillates in at most its trap space's free nodes.
+    assert_eq!(free.len(), 6);
+    assert!(free.iter().all(|n| *n <= 41), "{free:?}");
+}
+
+#[test]
+fn cohen_2015_nine_steady_states_grouped_by_inputs() {
+    let Some(found) = attractors_of("logical/cohen2015_invasion/bbm_model.bnet") else {
+        return;
+    };
+    assert_eq!(found.attractors.len(), 9);
+    assert_eq!(found.fixed_points(), 9);
+    let groups = by_inputs(&found, &["v_DNAdamage", "v_ECM"]);
+    let counts: Vec<(Vec<u8>, usize)> = groups.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+    assert_eq!(
+        counts,
+        vec![
+            (vec![0, 0], 2),
+            (vec![0, 1], 1),
+            (vec![1, 0], 3),
+            (vec![1, 1], 3)
+        ]
+    );
+    let metastatic = |a: &Attractor| value(a, "v_Metastasis") == Some(1);
+    assert!(groups[&vec![0, 1]]
+        .iter()
+        .all(|a| metastatic(a) && value(a, "v_Invasion") == Some(1)));
+    assert_eq!(
+        groups[&vec![1, 1]].iter().filter(|a| metastatic(a)).count(),
+        1
+    );
+    assert_eq!(
+        groups[&vec![1, 0]]
+            .iter()
+            .filter(|a| value(a, "v_Apoptosis") == Some(1))
+            .count(),
+        2
+    );
+    assert!(groups[&vec![0, 0]]
+        .iter()
+        .any(|a| ["v_Apoptosis", "v_EMT", "v_Metastasis"]
+            .iter()
+            .all(|n| value(a, n) == Some(0))));
+}
+
+#[test]
+fn calzone_2010_three_fates_under_death_ligands() {
+    let Some(path) = shared("logical/calzone2010_cellfate/calzone_cellfate.bnet") else {
+        return;
+    };
+    let engine = engine();
+    let all = engine
+        .logical_attractors(&file(path.clone()), &[])
+        .expect("analysed");
+    assert_eq!((all.attractors.len(), all.fixed_points()), (27, 27));
+    for ligand in ["TNF", "FASL"] {
+        let held = [("FADD".to_owned(), true), (ligand.to_owned(), true)];
+        let found = engine
+            .logical_attractors(&file(path.clone()), &held)
+            .expect("analysed");
+        assert_eq!(found.fixed_points(), found.attractors.len());
+        let mut fates: Vec<&str> = found
+            .attractors
+            .iter()
+            .map(|a| {
+                let on: Vec<&str> = ["Survival", "Apoptosis", "NonACD"]
+                    .into_iter()
+                    .filter(|n| value(a, n) == Some(1))
+                    .collect();
+                assert_eq!(on.len(), 1, "one fate per steady state: {on:?}");
+                on[0]
+            })
+            .collect();
+        fates.sort();
+        // With both ligands free the other one may add states; each fate appears.
+        fates.dedup();
+        assert_eq!(
+            fates,
+            ["Apoptosis", "NonACD", "Survival"],
+            "FADD and {ligand}"
+        );
+    }
+    let held = [
+        ("FADD".to_owned(), true),
+        ("TNF".to_owned(), true),
+        ("FASL".to_owned(), false),
+    ];
+    let found = engine
+        .logical_attractors(&file(path), &held)
+        .expect("analysed");
+    assert_eq!(
+        found.attractors.len(),
+        3,
+        "exactly the three stable phenotypes"
+    );
+}
+
+#[test]
+fn senescence_models_fixed_points_and_phenotypes() {
+    if let Some(found) = attractors_of("logical/mombach2014_senescence_g1s/bbm_model.bnet") {
+        assert_eq!((found.attractors.len(), found.fixed_points()), (9, 9));
+        let groups = by_inputs(&found, &["v_DSB_b1", "v_SSB_b1"]);
+        let none = &groups[&vec![0, 0]];
+        assert_eq!(none.len(), 1);
+        assert_eq!(value(none[0], "v_proliferation"), Some(1));
+        let ssb = &groups[&vec![0, 1]];
+        assert_eq!(ssb.len(), 2);
+        assert!(ssb
+            .iter()
+            .all(|a| value(a, "v_cycle_arrest") == Some(1) && value(a, "v_senescence") == Some(0)));
+        // DSB is a three-level input split into two Boolean nodes (v_DSB_b1, v_DSB_b2): the
+        // steady state with high damage (b2 on) is senescent, the other arrested only.
+        let dsb = &groups[&vec![1, 0]];
+        assert_eq!(dsb.len(), 2);
+        assert!(dsb.iter().all(|a| value(a, "v_cycle_arrest") == Some(1)));
+        assert!(dsb
+            .iter()
+            .all(|a| value(a, "v_senescence") == value(a, "v_DSB_b2")
+                && value(a, "v_senescence").is_some()));
+        let both = &groups[&vec![1, 1]];
+        assert_eq!(both.len(), 4);
+        assert!(both.iter().any(|a| value(a, "v_apoptosis") == Some(1)));
+        assert!(both.iter().any(|a| value(a, "v_senescence") == Some(1)));
+    }
+    if let Some(found) = attractors_of("logical/gupta2022_ddr_senescence/bbm_model.bnet") {
+        assert_eq!((found.attractors.len(), found.fixed_points()), (4, 4));
+        let groups = by_inputs(&found, &["v_Transfected_miRNA"]);
+        assert_eq!(groups[&vec![0]].len(), 1);
+        assert_eq!(value(groups[&vec![0]][0], "v_PROLIFERATION"), Some(1));
+        let with = &groups[&vec![1]];
+        assert_eq!(with.len(), 3);
+        assert!(with.iter().any(|a| value(a, "v_RB") == Some(1)));
+        assert!(with.iter().any(|a| value(a, "v_APOPTOSIS") == Some(1)));
+        assert!(with
+            .iter()
+            .any(|a| value(a, "v_SENESCENCE") == Some(1) && value(a, "v_p21") == Some(1)));
+    }
+}
+
+#[test]
+fn fumia_2013_cell_cycle_oscillation_is_found() {
+    let Some(found) = attractors_of("logical/fumia2013/Fumia2013.bnd") else {
+        return;
+    };
+    assert_eq!(found.nodes, 98);
+    assert_eq!((found.attractors.len(), found.fixed_points()), (84, 81));
+    for cyclic in found.attractors.iter().filter(|a| a.kind == "cyclic") {
+        assert_eq!(cyclic.oscillating.len(), 9, "{:?}", cyclic.oscillating);
+        assert_eq!(value(cyclic, "Proliferation"), Some(1));
+        let inputs: Vec<Option<u8>> = ["GFs", "Nutrients", "Hypoxia", "TNFalpha"]
+            .iter()
+            .map(|n| value(cyclic, n))
+            .collect();
+        assert_eq!(inputs, [Some(1), Some(1), Some(0), Some(0)]);
+    }
+}
+
+#[test]
+fn sbml_qual_and_bnet_give_the_same_attractors() {
+    for name in [
+        "cohen2015_invasion",
+        "gupta2022_ddr_senescence",
+        "mombach2014_senescence_g1s",
+    ] {
+        let (Some(sbml), Some(bnet)) = (
+            shared(&format!("logical/{name}/bbm_model.sbml")),
+            shared(&format!("logical/{name}/bbm_model.bnet")),
+        ) else {
+            return;
+        };
+        let a = engine()
+            .logical_attractors(&file(sbml), &[])
+            .expect("sbml analysed");
+        let b = engine()
+            .logical_attractors(&file(bnet), &[])
+            .expect("bnet analysed");
+        assert_eq!(a.attractors, b.attractors, "{name}");
+    }
+}
+
+/// `|p − reference| ≤ 3·s.e.` (the run's own standard error, with the reference's when known).
+fn within_three_se(p: f64, se: f64, reference: f64, reference_se: f64) -> bool {
+    (p - reference).abs() <= 3.0 * (se * se + reference_se * reference_se).sqrt()
+}
+
+#[test]
+fn maboss_reference_probabilities_are_reproduced() {
+    let (Some(cellfate), Some(metastasis)) = (
+        shared("logical/calzone2010_cellfate/cellfate.bnd"),
+        shared("logical/cohen2015_invasion/metastasis.bnd"),
+    ) else {
+        return;
+    };
+    let engine = engine();
+    // Calzone 2010 with its own .cfg (100,000 trajectories): the published probtraj's last row.
+    let run = engine
+        .logical_simulate(&file(cellfate), &[], &RunOptions::default())
+        .expect("simulated");
+    assert_eq!(run.trajectories, 100_000);
+    let last = run.last().expect("windows");
+    assert!((last.time - 9.9).abs() < 1e-9);
+    let state = |name: &str| {
+        last.states
+            .iter()
+            .find(|s| s.state == name)
+            .expect("state reached")
+    };
+    let s = state("FADD -- cIAP -- ATP");
+    assert!(
+        within_three_se(s.probability, s.error, 0.660595, 0.001496),
+        "{s:?}"
+    );
+    let s = state("FADD -- cIAP -- mROS -- ATP");
+    assert!(
+        within_three_se(s.probability, s.error, 0.339405, 0.001496),
+        "{s:?}"
+    );
+
+    // Cohen 2015: cmaboss's final-time probabilities at 100,000 trajectories.
+    let options = RunOptions {
+        trajectories: Some(100_000),
+        seed: Some(1),
+        threads: Some(2),
+        ..RunOptions::default()
+    };
+    let run = engine
+        .logical_simulate(&file(metastasis), &[], &options)
+        .expect("simulated");
+    let last = run.last().expect("windows");
+    assert!((last.time - 99.5).abs() < 1e-9);
+    let reference = [
+        ("Apoptosis -- CellCycleArrest", 0.4354),
+        (
+            "Metastasis -- Migration -- Invasion -- CellCycleArrest",
+            0.3000,
+        ),
+        ("<nil>", 0.2029),
+        ("CellCycleArrest", 0.0617),
+    ];
+    for (name, p) in reference {
+        let s = last
+            .states
+            .iter()
+            .find(|s| s.state == name)
+            .expect("state reached");
+        // The reference has the same sample size, so about the same standard error.
+        assert!(
+            within_three_se(s.probability, s.error, p, s.error),
+            "{name}: {s:?} vs {p}"
+        );
+    }
+    let total: f64 = last.states.iter().map(|s| s.probability).sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    let probtraj = run.to_probtraj();
+    assert!(probtraj.starts_with("Time\tTH\tErrorTH\tH\tHD=0"));
+    assert_eq!(probtraj.lines().count(), 1 + 200);
+}
+
+#[test]
+fn perturbations_change_the_phenotype_table() {
+    let Some(path) = shared("logical/calzone2010_cellfate/calzone_cellfate.bnet") else {
+        return;
+    };
+    let held = [
+        ("FADD".to_owned(), true),
+        ("TNF".to_owned(), true),
+        ("FASL".to_owned(), false),
+    ];
+    let perturbations = vec![
+        ("NFkB=0".to_owned(), vec![("NFkB".to_owned(), false)]),
+        (
+            "CASP8=0,RIP1=0".to_owned(),
+            vec![("CASP8".to_owned(), false), ("RIP1".to_owned(), false)],
+        ),
+    ];
+    let phenotypes = ["Survival", "Apoptosis", "NonACD"].map(String::from);
+    let table = engine()
+        .logical_perturbations(&file(path), &held, &perturbations, &phenotypes)
+        .expect("screened");
+    assert_eq!(table.len(), 3);
+    assert_eq!(table[0].perturbation, "wild type");
+    assert_eq!(table[0].attractors, 3);
+    // Survival reads NF-κB alone in this model: without NF-κB there is no survival.
+    assert_eq!(table[1].phenotypes["Survival"].on, 0);
+    assert!(table[1].phenotypes["Apoptosis"].on + table[1].phenotypes["NonACD"].on > 0);
+    // A combination is one row; its nodes are held together.
+    assert_eq!(table[2].held.len(), 2);
+    assert_eq!(table[2].attractors, table[2].fixed_points);
+}
+
+#[test]
+fn bad_models_are_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bnet = write(
+        dir.path(),
+        "bad.bnet",
+        "targets, factors\nA, B & !C\nB, A &\n",
+    );
+    let err = engine()
+        .logical_attractors(&file(bnet), &[])
+        .expect_err("incomplete rule");
+    assert!(err.to_string().contains("bad.bnet:3:"), "{err}");
+    let bnd = write(
+        dir.path(),
+        "bad.bnd",
+        "Node A {\n  logic = A;\n  rate_up = $k;\n}\n",
+    );
+    let err = engine()
+        .logical_simulate(&file(bnd), &[], &RunOptions::default())
+        .expect_err("no value for $k");
+    assert!(err.to_string().contains("$k"), "{err}");
+    let good = write(dir.path(), "ok.bnet", "A, !B\nB, !A\n");
+    let err = engine()
+        .logical_attractors(&file(good), &[("C".to_owned(), true)])
+        .expect_err("no node C");
+    assert!(err.to_string().contains("\"C\""), "{err}");
+}
