@@ -205,7 +205,7 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
         } => {
             let source = model.source();
             if single {
-                let (m, _) = engine.logical_model(&source)?;
+                let m = engine.logical_model(&source)?.model;
                 let inputs = m.inputs();
                 for (_, node) in m
                     .nodes

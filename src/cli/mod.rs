@@ -376,6 +376,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 graph: graph.as_deref().map(iri).transpose()?,
                 base_iri: base,
                 skip_validation: no_validate,
+                companion: None,
             };
             let summary: LoadSummary =
                 engine.load_paths(&paths, &options, &TerminalProgress::default())?;

@@ -3,10 +3,11 @@
 
 use super::Engine;
 use crate::error::{Error, Result};
-use crate::model::logical::{LogicalModel, StochasticSettings};
+use crate::import::ImportFormat;
 use crate::sim::logical::stochastic::{self, Trajectories};
 use crate::sim::logical::{self, Attractors, PerturbationOutcome};
-use std::path::{Path, PathBuf};
+use crate::store::{CompiledLogical, LoadOptions, LoadSource, NoProgress, SourceFormat, Store};
+use std::path::PathBuf;
 
 /// Where a logical model comes from.
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub enum ModelSource {
         model: PathBuf,
         cfg: Option<PathBuf>,
     },
+    /// A pathway of the store, by IRI or CURIE (`pw:cancer-map`).
+    Pathway(String),
 }
 
 /// What a caller may change in a stochastic run; `None` keeps the model's setting.
@@ -30,13 +33,48 @@ pub struct RunOptions {
 }
 
 impl Engine {
-    /// The model and its stochastic settings.
-    pub fn logical_model(
-        &self,
-        source: &ModelSource,
-    ) -> Result<(LogicalModel, StochasticSettings)> {
+    /// The model compiled from its source, with its stochastic settings and the rules that
+    /// were derived rather than curated. A file is imported into a scratch store first, so a
+    /// file and a stored pathway go through the same compiler.
+    pub fn logical_model(&self, source: &ModelSource) -> Result<CompiledLogical> {
         match source {
-            ModelSource::File { model, cfg } => read_model(model, cfg.as_deref()),
+            ModelSource::File { model, cfg } => {
+                let extension = model
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                let format = match extension.as_str() {
+                    "bnet" | "sbml" | "bnd" => None,
+                    "xml" => Some(SourceFormat::Import(ImportFormat::SbmlQual)),
+                    _ => {
+                        return Err(Error::BadInput(format!(
+                            "{}: a logical model is a BoolNet .bnet, an SBML-qual .sbml/.xml or a MaBoSS .bnd file",
+                            model.display()
+                        )))
+                    }
+                };
+                if cfg.is_some() && extension != "bnd" {
+                    return Err(Error::BadInput(format!(
+                        "{}: a .cfg file goes with a MaBoSS .bnd model only",
+                        model.display()
+                    )));
+                }
+                let scratch = Store::in_memory()?;
+                let options = LoadOptions {
+                    format,
+                    companion: cfg.clone(),
+                    ..LoadOptions::default()
+                };
+                let report = scratch.load(&LoadSource::File(model), &options, &NoProgress)?;
+                let pathway = crate::import::logical::pathway_iri(&report.graph);
+                scratch.logical_model(&pathway, &scratch.network()?)
+            }
+            ModelSource::Pathway(name) => {
+                let name = name.trim();
+                let iri = crate::vocab::expand(name).unwrap_or_else(|| name.to_owned());
+                self.store.logical_model(&iri, self.network()?.as_ref())
+            }
         }
     }
 
@@ -47,7 +85,7 @@ impl Engine {
         source: &ModelSource,
         fixed: &[(String, bool)],
     ) -> Result<Attractors> {
-        let (model, _) = self.logical_model(source)?;
+        let model = self.logical_model(source)?.model;
         let model = model.with_fixed(fixed).map_err(|e| bad(source, e))?;
         logical::attractors(&model).map_err(|e| bad(source, e))
     }
@@ -60,7 +98,7 @@ impl Engine {
         perturbations: &[(String, Vec<(String, bool)>)],
         phenotypes: &[String],
     ) -> Result<Vec<PerturbationOutcome>> {
-        let (model, _) = self.logical_model(source)?;
+        let model = self.logical_model(source)?.model;
         let model = model.with_fixed(fixed).map_err(|e| bad(source, e))?;
         logical::perturbation_table(&model, perturbations, phenotypes).map_err(|e| bad(source, e))
     }
@@ -72,7 +110,11 @@ impl Engine {
         fixed: &[(String, bool)],
         options: &RunOptions,
     ) -> Result<Trajectories> {
-        let (model, mut settings) = self.logical_model(source)?;
+        let CompiledLogical {
+            model,
+            mut settings,
+            ..
+        } = self.logical_model(source)?;
         let model = model.with_fixed(fixed).map_err(|e| bad(source, e))?;
         // A held node starts at its value too, not only stays there.
         for (name, value) in fixed {
@@ -107,56 +149,6 @@ fn bad(source: &ModelSource, message: String) -> Error {
         ModelSource::File { model, .. } => {
             Error::BadInput(format!("{}: {message}", model.display()))
         }
+        ModelSource::Pathway(iri) => Error::BadInput(format!("{iri}: {message}")),
     }
-}
-
-fn read_text(file: &Path) -> Result<String> {
-    std::fs::read_to_string(file).map_err(|source| Error::Read {
-        path: file.to_path_buf(),
-        source,
-    })
-}
-
-/// A logical model file, by its extension.
-fn read_model(file: &Path, cfg: Option<&Path>) -> Result<(LogicalModel, StochasticSettings)> {
-    let extension = file
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let model = match extension.as_str() {
-        "bnet" => crate::import::bnet::read(&read_text(file)?, file)?,
-        "sbml" | "xml" => {
-            let bytes = std::fs::read(file).map_err(|source| Error::Read {
-                path: file.to_path_buf(),
-                source,
-            })?;
-            crate::import::sbml_qual::read(&bytes, file)?
-        }
-        "bnd" => {
-            let beside = file.with_extension("cfg");
-            let cfg = match cfg {
-                Some(c) => Some(c.to_path_buf()),
-                None if beside.is_file() => Some(beside),
-                None => None,
-            };
-            let cfg_text = cfg.as_deref().map(read_text).transpose()?;
-            let cfg = cfg_text.as_deref().zip(cfg.as_deref());
-            return crate::import::maboss::read(&read_text(file)?, file, cfg);
-        }
-        _ => {
-            return Err(Error::BadInput(format!(
-            "{}: a logical model is a BoolNet .bnet, an SBML-qual .sbml/.xml or a MaBoSS .bnd file",
-            file.display()
-        )))
-        }
-    };
-    if cfg.is_some() {
-        return Err(Error::BadInput(format!(
-            "{}: a .cfg file goes with a MaBoSS .bnd model only",
-            file.display()
-        )));
-    }
-    let settings = StochasticSettings::for_nodes(model.nodes.len());
-    Ok((model, settings))
 }

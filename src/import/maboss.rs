@@ -297,7 +297,7 @@ fn constant(
     Ok(value)
 }
 
-fn configure(
+pub(crate) fn configure(
     model: &mut LogicalModel,
     settings: &mut StochasticSettings,
     text: &str,

@@ -7,6 +7,7 @@
 
 pub mod bnet;
 pub mod gpml;
+pub mod logical;
 pub mod maboss;
 pub mod sbml_qual;
 pub mod table;
@@ -31,6 +32,12 @@ pub enum ImportFormat {
     Sif,
     /// A table with a header row, tab-separated (`.tsv`) or comma-separated (`.csv`).
     Table { delimiter: u8 },
+    /// A BoolNet logical model (`.bnet`).
+    Bnet,
+    /// An SBML Level 3 qualitative model (`.sbml`).
+    SbmlQual,
+    /// A MaBoSS model (`.bnd`, with the `.cfg` of the same name beside it when there is one).
+    Maboss,
 }
 
 impl ImportFormat {
@@ -41,6 +48,9 @@ impl ImportFormat {
             ImportFormat::Sif => "text/x-sif",
             ImportFormat::Table { delimiter: b',' } => "text/csv",
             ImportFormat::Table { .. } => "text/tab-separated-values",
+            ImportFormat::Bnet => "text/x-bnet",
+            ImportFormat::SbmlQual => "application/sbml+xml",
+            ImportFormat::Maboss => "text/x-maboss-bnd",
         }
     }
 }
@@ -52,6 +62,7 @@ pub fn read(
     file: &Path,
     graph: &NamedNode,
     columns: &Columns,
+    companion: Option<&Path>,
 ) -> Result<Vec<Quad>> {
     let mut import = Import {
         graph: graph.clone(),
@@ -64,8 +75,37 @@ pub fn read(
         ImportFormat::Table { delimiter } => {
             table::read_table(bytes, delimiter, file, columns, &mut import)?
         }
+        ImportFormat::Bnet => {
+            logical::write(&bnet::read(&text(bytes, file)?, file)?, None, &mut import)?
+        }
+        ImportFormat::SbmlQual => {
+            logical::write(&sbml_qual::read(bytes, file)?, None, &mut import)?
+        }
+        ImportFormat::Maboss => {
+            let beside = file.with_extension("cfg");
+            let cfg_file = companion.map(Path::to_path_buf).unwrap_or(beside);
+            let cfg_text = match std::fs::read(&cfg_file) {
+                Ok(bytes) => Some(text(&bytes, &cfg_file)?),
+                // A .cfg that was asked for must exist; the one beside is optional.
+                Err(source) if companion.is_some() => {
+                    return Err(Error::Read {
+                        path: cfg_file,
+                        source,
+                    })
+                }
+                Err(_) => None,
+            };
+            let cfg = cfg_text.as_deref().map(|t| (t, cfg_file.as_path()));
+            let (model, settings) = maboss::read(&text(bytes, file)?, file, cfg)?;
+            logical::write(&model, cfg.is_some().then_some(&settings), &mut import)?
+        }
     }
     Ok(import.quads)
+}
+
+fn text(bytes: &[u8], file: &Path) -> Result<String> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| Error::BadInput(format!("{}: not UTF-8 text: {e}", file.display())))
 }
 
 /// The statements an import writes, all into its graph.

@@ -3,7 +3,8 @@
 //! index's entities and the reasoning's [`Network`].
 
 use super::Store;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::model::logical::{Expr, LogicalModel, StochasticSettings};
 use crate::model::network::EntityDescription;
 use crate::model::{Edge, Network, NetworkBuilder, Sign};
 use crate::search::{compact_type, Entity};
@@ -383,5 +384,353 @@ impl Store {
         out.sort();
         out.dedup();
         Ok(out)
+    }
+}
+
+/// A logical model compiled from a pathway of the store.
+#[derive(Debug, Clone)]
+pub struct CompiledLogical {
+    pub model: LogicalModel,
+    pub settings: StochasticSettings,
+    /// Nodes whose rule was derived from their signed interactions, with that rule, so a
+    /// curator can read it and write a `tw:logicRule` instead.
+    pub derived: Vec<(String, String)>,
+    /// Per node, the IRI it was compiled from.
+    pub iris: Vec<String>,
+}
+
+/// A node name the rule syntax accepts: letters, digits and `_`, not starting with a digit.
+fn rule_name(label: &str) -> String {
+    let mut name: String = label
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "n_");
+    }
+    name
+}
+
+impl Store {
+    /// The one compiler from the store to a logical model: the members of `pathway` and of
+    /// the pathways that are `tw:partOf` it, each with its `tw:logicRule` when curated (or
+    /// imported), otherwise a rule derived from the signed interactions of `network` among
+    /// them: on when any activator is on and no inhibitor is (CaSQ's default for disease maps);
+    /// a node with neither is an input.
+    pub fn logical_model(&self, pathway: &str, network: &Network) -> Result<CompiledLogical> {
+        let tw = |local: &str| NamedNode::new_unchecked(format!("{}{local}", vocab::TW));
+        let shared = |graph: &oxigraph::model::GraphName| match graph {
+            oxigraph::model::GraphName::NamedNode(g) => !vocab::is_derived_or_private(g.as_str()),
+            _ => true,
+        };
+        let objects = |subject: &str, predicate: &NamedNode| -> Result<Vec<Term>> {
+            let subject =
+                NamedNode::new(subject).map_err(|e| Error::BadInput(format!("{subject}: {e}")))?;
+            let mut out = Vec::new();
+            for quad in self.inner.quads_for_pattern(
+                Some(subject.as_ref().into()),
+                Some(predicate.as_ref()),
+                None,
+                None,
+            ) {
+                let quad = quad?;
+                if shared(&quad.graph_name) && !out.contains(&quad.object) {
+                    out.push(quad.object);
+                }
+            }
+            Ok(out)
+        };
+        let literal = |subject: &str, local: &str| -> Result<Option<String>> {
+            Ok(objects(subject, &tw(local))?
+                .into_iter()
+                .find_map(|t| match t {
+                    Term::Literal(l) => Some(l.value().to_owned()),
+                    _ => None,
+                }))
+        };
+        let root =
+            NamedNode::new(pathway).map_err(|e| Error::BadInput(format!("{pathway}: {e}")))?;
+        if !objects(pathway, &rdf::TYPE.into_owned())?.contains(&Term::NamedNode(tw("Pathway"))) {
+            return Err(Error::NotFound(format!(
+                "{pathway} is not a pathway of the store"
+            )));
+        }
+        // The pathway and every pathway that is part of it, at any depth.
+        let mut pathways = vec![root.clone()];
+        let mut at = 0;
+        while at < pathways.len() {
+            let whole = pathways[at].clone();
+            for quad in self.inner.quads_for_pattern(
+                None,
+                Some(tw("partOf").as_ref()),
+                Some(whole.as_ref().into()),
+                None,
+            ) {
+                let quad = quad?;
+                if let NamedOrBlankNode::NamedNode(part) = quad.subject {
+                    if shared(&quad.graph_name) && !pathways.contains(&part) {
+                        pathways.push(part);
+                    }
+                }
+            }
+            at += 1;
+        }
+        // Members that are nodes: of the signed network (merged by identity), or with a rule.
+        let mut model = LogicalModel::default();
+        let mut iris: Vec<String> = Vec::new();
+        let mut rules: Vec<Option<String>> = Vec::new();
+        let mut rates: Vec<(Option<String>, Option<String>)> = Vec::new();
+        let mut network_ids: Vec<Option<crate::model::network::NodeId>> = Vec::new();
+        let mut by_network: HashMap<crate::model::network::NodeId, usize> = HashMap::new();
+        // Members in the model's own order when it has one (imported models), then by IRI.
+        let mut members: Vec<(i64, NamedNode)> = Vec::new();
+        for p in &pathways {
+            for member in objects(p.as_str(), &tw("member"))? {
+                let Term::NamedNode(member) = member else {
+                    continue;
+                };
+                let order = literal(member.as_str(), "order")?
+                    .and_then(|o| o.parse().ok())
+                    .unwrap_or(i64::MAX);
+                members.push((order, member));
+            }
+        }
+        members.sort();
+        {
+            for (_, member) in members {
+                let iri = member.as_str();
+                if pathways.contains(&member) || iris.iter().any(|i| i == iri) {
+                    continue;
+                }
+                let rule = literal(iri, "logicRule")?;
+                let in_network = network.find(iri);
+                if let Some(id) = in_network {
+                    if by_network.contains_key(&id) {
+                        continue;
+                    }
+                    by_network.insert(id, model.nodes.len());
+                } else if rule.is_none() {
+                    // An interaction, or an entity no signed interaction touches.
+                    continue;
+                }
+                let label = match in_network {
+                    Some(id) => network.node(id).label.clone(),
+                    None => objects(iri, &rdfs::LABEL.into_owned())?
+                        .into_iter()
+                        .find_map(|t| match t {
+                            Term::Literal(l) => Some(l.value().to_owned()),
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| iri.rsplit(['/', '#']).next().unwrap_or(iri).to_owned()),
+                };
+                let mut name = rule_name(&label);
+                while model.node(&name).is_some() {
+                    name.push('_');
+                }
+                model.nodes.push(crate::model::logical::LogicalNode {
+                    name,
+                    rule: Expr::Num(0.0),
+                    rate_up: None,
+                    rate_down: None,
+                });
+                iris.push(iri.to_owned());
+                rules.push(rule);
+                rates.push((literal(iri, "rateUp")?, literal(iri, "rateDown")?));
+                network_ids.push(in_network);
+            }
+        }
+        if model.nodes.is_empty() {
+            return Err(Error::BadInput(format!(
+                "{pathway}: no member has a logic rule or a signed interaction to derive one from"
+            )));
+        }
+        for p in objects(pathway, &tw("parameter"))? {
+            let Term::NamedNode(p) = p else { continue };
+            let name = objects(p.as_str(), &rdfs::LABEL.into_owned())?
+                .into_iter()
+                .find_map(|t| match t {
+                    Term::Literal(l) => Some(l.value().to_owned()),
+                    _ => None,
+                });
+            if let Some(name) = name {
+                let value = literal(p.as_str(), "value")?.and_then(|v| v.parse::<f64>().ok());
+                let index = model.parameter(&name);
+                model.parameters[index].value = value.unwrap_or(f64::NAN);
+            }
+        }
+        let names = model.names();
+        let mut derived = Vec::new();
+        let problem = |i: usize, what: &str, e: crate::model::logical::ParseError| {
+            Error::BadInput(format!(
+                "{}: the {what} of {} does not parse: {e}",
+                iris[i], model.nodes[i].name
+            ))
+        };
+        let mut compiled = Vec::with_capacity(model.nodes.len());
+        for i in 0..model.nodes.len() {
+            let mut scratch = model.clone();
+            let rule = match &rules[i] {
+                Some(text) => Expr::parse(text, &names, &mut |p| scratch.parameter(p))
+                    .map_err(|e| problem(i, "rule", e))?,
+                None => {
+                    let rule = derived_rule(i, network_ids[i], network, &by_network);
+                    derived.push((
+                        model.nodes[i].name.clone(),
+                        rule.display(&model).to_string(),
+                    ));
+                    rule
+                }
+            };
+            let mut parse_rate = |text: &Option<String>, what: &str| -> Result<Option<Expr>> {
+                text.as_ref()
+                    .map(|t| {
+                        Expr::parse(t, &names, &mut |p| scratch.parameter(p))
+                            .map_err(|e| problem(i, what, e))
+                    })
+                    .transpose()
+            };
+            let up = parse_rate(&rates[i].0, "rate up")?;
+            let down = parse_rate(&rates[i].1, "rate down")?;
+            // Rates may name parameters the pathway does not list: keep them, valueless.
+            model.parameters = scratch.parameters;
+            compiled.push((rule, up, down));
+        }
+        for (node, (rule, up, down)) in model.nodes.iter_mut().zip(compiled) {
+            node.rule = rule;
+            node.rate_up = up;
+            node.rate_down = down;
+        }
+        let settings = self.logical_settings(pathway, &iris, &model)?;
+        Ok(CompiledLogical {
+            model,
+            settings,
+            derived,
+            iris,
+        })
+    }
+
+    /// The run settings stored on an imported MaBoSS model, read back through the `.cfg`
+    /// reader so that both say the same thing.
+    fn logical_settings(
+        &self,
+        pathway: &str,
+        iris: &[String],
+        model: &LogicalModel,
+    ) -> Result<StochasticSettings> {
+        let tw = |local: &str| NamedNode::new_unchecked(format!("{}{local}", vocab::TW));
+        let mut cfg = String::new();
+        let subject = NamedNode::new_unchecked(pathway);
+        for (local, key) in [
+            ("maxTime", "max_time"),
+            ("timeTick", "time_tick"),
+            ("sampleCount", "sample_count"),
+            ("seed", "seed_pseudorandom"),
+            ("threadCount", "thread_count"),
+            ("discreteTime", "discrete_time"),
+            ("initialDistribution", ""),
+        ] {
+            for quad in self.inner.quads_for_pattern(
+                Some(subject.as_ref().into()),
+                Some(tw(local).as_ref()),
+                None,
+                None,
+            ) {
+                let Term::Literal(l) = quad?.object else {
+                    continue;
+                };
+                let value = match l.value() {
+                    "true" => "1",
+                    "false" => "0",
+                    v => v,
+                };
+                if key.is_empty() {
+                    match value.split_once('=') {
+                        Some((nodes, choices)) => cfg.push_str(&format!("{}.istate = {};\n", nodes.trim(), choices.trim())),
+                        None => return Err(Error::BadInput(format!("{pathway}: tw:initialDistribution {value:?} is not `[A, …] = p [v, …], …`"))),
+                    }
+                } else {
+                    cfg.push_str(&format!("{key} = {value};\n"));
+                }
+            }
+        }
+        for (i, iri) in iris.iter().enumerate() {
+            let node = NamedNode::new_unchecked(iri.as_str());
+            for (local, key) in [
+                ("internalNode", "is_internal"),
+                ("referenceState", "refstate"),
+            ] {
+                for quad in self.inner.quads_for_pattern(
+                    Some(node.as_ref().into()),
+                    Some(tw(local).as_ref()),
+                    None,
+                    None,
+                ) {
+                    let Term::Literal(l) = quad?.object else {
+                        continue;
+                    };
+                    let value = if l.value() == "true" {
+                        "1"
+                    } else if l.value() == "false" {
+                        "0"
+                    } else {
+                        l.value()
+                    };
+                    cfg.push_str(&format!("{}.{key} = {value};\n", model.nodes[i].name));
+                }
+            }
+        }
+        let mut settings = StochasticSettings::for_nodes(model.nodes.len());
+        if !cfg.is_empty() {
+            let mut scratch = model.clone();
+            crate::import::maboss::configure(
+                &mut scratch,
+                &mut settings,
+                &cfg,
+                std::path::Path::new(pathway),
+            )?;
+        }
+        Ok(settings)
+    }
+}
+
+/// CaSQ's default rule for a node of a disease map: on when any activator is on and no
+/// inhibitor is; a node with only inhibitors is on when none is; one with no regulator among
+/// the model's nodes keeps its value (an input).
+fn derived_rule(
+    node: usize,
+    id: Option<crate::model::network::NodeId>,
+    network: &Network,
+    index: &HashMap<crate::model::network::NodeId, usize>,
+) -> Expr {
+    let (mut activators, mut inhibitors) = (Vec::new(), Vec::new());
+    if let Some(id) = id {
+        for step in network.adjacent(id, false) {
+            let Some(&source) = index.get(&step.node) else {
+                continue;
+            };
+            let list = match step.sign {
+                Sign::Positive => &mut activators,
+                Sign::Negative => &mut inhibitors,
+            };
+            if !list.contains(&source) {
+                list.push(source);
+            }
+        }
+    }
+    activators.sort();
+    inhibitors.sort();
+    let any = |nodes: &[usize]| nodes.iter().map(|&n| Expr::Node(n)).reduce(Expr::or);
+    match (any(&activators), any(&inhibitors)) {
+        (None, None) => Expr::Node(node),
+        (Some(a), None) => a,
+        (None, Some(i)) => Expr::not(i),
+        (Some(a), Some(i)) => Expr::and(a, Expr::not(i)),
     }
 }

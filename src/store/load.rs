@@ -102,7 +102,7 @@ impl SourceFormat {
     /// Every name `--format` accepts.
     pub fn names() -> Vec<&'static str> {
         let mut names: Vec<&str> = RdfFormatChoice::NAMES.iter().map(|(n, _)| *n).collect();
-        names.extend(["gpml", "sif", "tsv", "csv"]);
+        names.extend(["gpml", "sif", "tsv", "csv", "bnet", "sbml-qual", "maboss"]);
         names
     }
 
@@ -116,6 +116,9 @@ impl SourceFormat {
             "sif" => ImportFormat::Sif,
             "tsv" => ImportFormat::Table { delimiter: b'\t' },
             "csv" => ImportFormat::Table { delimiter: b',' },
+            "bnet" => ImportFormat::Bnet,
+            "sbml-qual" => ImportFormat::SbmlQual,
+            "maboss" | "bnd" => ImportFormat::Maboss,
             _ => return None,
         }))
     }
@@ -130,6 +133,9 @@ impl SourceFormat {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "gpml" => Some(Self::Import(ImportFormat::Gpml)),
             "sif" => Some(Self::Import(ImportFormat::Sif)),
+            "bnet" => Some(Self::Import(ImportFormat::Bnet)),
+            "sbml" => Some(Self::Import(ImportFormat::SbmlQual)),
+            "bnd" => Some(Self::Import(ImportFormat::Maboss)),
             _ => None,
         }
     }
@@ -235,6 +241,9 @@ pub struct LoadOptions {
     pub base_iri: Option<String>,
     /// Load curated content even when it breaks the curation rules (`--no-validate`).
     pub skip_validation: bool,
+    /// A second file read with the first: the `.cfg` of a MaBoSS `.bnd` (by default the
+    /// `.cfg` of the same name beside it, when there is one).
+    pub companion: Option<PathBuf>,
 }
 
 /// Hears how far a load has come (the CLI draws a progress bar from it).
@@ -363,6 +372,7 @@ pub(super) struct Reading {
     pub graph: NamedNode,
     base: Option<String>,
     columns: Columns,
+    companion: Option<PathBuf>,
 }
 
 impl Reading {
@@ -380,6 +390,7 @@ impl Reading {
             graph,
             base,
             columns: options.columns.clone(),
+            companion: options.companion.clone(),
         })
     }
 
@@ -408,8 +419,14 @@ impl Reading {
                         path: self.label.clone(),
                         source,
                     })?;
-                let quads =
-                    crate::import::read(format, &bytes, &self.label, &self.graph, &self.columns)?;
+                let quads = crate::import::read(
+                    format,
+                    &bytes,
+                    &self.label,
+                    &self.graph,
+                    &self.columns,
+                    self.companion.as_deref(),
+                )?;
                 Ok(Box::new(quads.into_iter().map(Ok)))
             }
         }

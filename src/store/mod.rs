@@ -24,6 +24,7 @@ use std::sync::Mutex;
 pub use catalog::{GraphInfo, LoadRecord};
 pub use curation::{FileReport, Problem, ValidationReport};
 pub use diff::{DiffSide, GraphDiff, Statement, SubjectChange};
+pub use extract::CompiledLogical;
 pub use inference::InferenceChange;
 pub use load::{
     check_syntax, default_graph_for, LoadOptions, LoadReport, LoadSource, NoProgress, Progress,

@@ -398,6 +398,10 @@ impl Run<'_> {
         ];
         let end = ((b + 1) * BLOCK).min(self.settings.sample_count);
         let mut rates = vec![0.0; self.nodes];
+        // Trajectories that reached a steady state, by the first window they fill whole:
+        // counted once instead of window by window (most trajectories of many models settle
+        // early).
+        let mut settled: Vec<FxHashMap<State, f64>> = vec![FxHashMap::default(); self.windows];
         for k in b * BLOCK..end {
             let mut rng = Pcg64Mcg::seed_from_u64(trajectory_seed(self.settings.seed, k as u64));
             let mut state = self.initial(&mut rng);
@@ -411,7 +415,12 @@ impl Run<'_> {
                 let entropy = transition_entropy(&rates, total);
                 if total <= 0.0 {
                     // A steady state: it stays here to the end.
-                    recorder.dwell(&state, t, self.settings.max_time, entropy, &mut sums);
+                    let window_end = ((recorder.window + 1) as f64 * self.settings.time_tick)
+                        .min(self.settings.max_time);
+                    recorder.dwell(&state, t, window_end.max(t), entropy, &mut sums);
+                    if let Some(tail) = settled.get_mut(recorder.window) {
+                        *tail.entry(state).or_insert(0.0) += 1.0;
+                    }
                     break;
                 }
                 let dt = if self.settings.discrete_time {
@@ -443,7 +452,54 @@ impl Run<'_> {
             }
             recorder.flush(&mut sums);
         }
+        let mut running: FxHashMap<State, f64> = FxHashMap::default();
+        let mut ordered: Vec<(State, f64)> = Vec::new();
+        for (w, tail) in settled.into_iter().enumerate() {
+            if !tail.is_empty() {
+                for (state, count) in tail {
+                    *running.entry(state).or_insert(0.0) += count;
+                }
+                ordered = running.iter().map(|(s, c)| (*s, *c)).collect();
+                ordered.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+            let window = &mut sums[w];
+            for (state, count) in &ordered {
+                // A whole window in one state: its share is 1, and so is its square.
+                let key = self.output(state);
+                let e = window.states.entry(key).or_insert((0.0, 0.0));
+                e.0 += count;
+                e.1 += count;
+                for (i, m) in window.marginals.iter_mut().enumerate() {
+                    if get(state, i) {
+                        m.0 += count;
+                        m.1 += count;
+                    }
+                }
+                let d = self.distance(state);
+                if window.hamming.len() <= d {
+                    window.hamming.resize(d + 1, 0.0);
+                }
+                window.hamming[d] += count;
+            }
+        }
         Ok(sums)
+    }
+
+    /// The state as reported: its output nodes only.
+    fn output(&self, state: &State) -> State {
+        [
+            state[0] & self.output_mask[0],
+            state[1] & self.output_mask[1],
+            state[2] & self.output_mask[2],
+            state[3] & self.output_mask[3],
+        ]
+    }
+
+    /// The Hamming distance to the reference state, over the nodes that have one.
+    fn distance(&self, state: &State) -> usize {
+        (0..self.nodes)
+            .filter(|&i| self.settings.refstate[i].is_some_and(|r| r != get(state, i)))
+            .count()
     }
 
     fn finish(&self, model: &LogicalModel, total: Vec<WindowSums>) -> Trajectories {
@@ -543,6 +599,8 @@ struct Recorder<'a> {
     window: usize,
     states: Vec<(State, f64)>,
     on: Vec<f64>,
+    /// The nodes with a share in `on` this window.
+    touched: Vec<usize>,
     entropy: f64,
     hamming: Vec<f64>,
 }
@@ -554,6 +612,7 @@ impl<'a> Recorder<'a> {
             window: 0,
             states: Vec::new(),
             on: vec![0.0; run.nodes],
+            touched: Vec::new(),
             entropy: 0.0,
             hamming: Vec::new(),
         }
@@ -567,25 +626,25 @@ impl<'a> Recorder<'a> {
             let end = ((self.window + 1) as f64 * tick).min(to);
             let share = (end - t) / tick;
             if share > 0.0 {
-                let key = [
-                    state[0] & self.run.output_mask[0],
-                    state[1] & self.run.output_mask[1],
-                    state[2] & self.run.output_mask[2],
-                    state[3] & self.run.output_mask[3],
-                ];
+                let key = self.run.output(state);
                 match self.states.iter_mut().find(|(s, _)| *s == key) {
                     Some(entry) => entry.1 += share,
                     None => self.states.push((key, share)),
                 }
-                for (i, on) in self.on.iter_mut().enumerate() {
-                    if get(state, i) {
-                        *on += share;
+                // Visit the nodes that are on only (set bits), not every node.
+                for (w, word) in state.iter().enumerate() {
+                    let mut bits = *word;
+                    while bits != 0 {
+                        let i = w * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        if self.on[i] == 0.0 {
+                            self.touched.push(i);
+                        }
+                        self.on[i] += share;
                     }
                 }
                 self.entropy += share * entropy;
-                let distance = (0..self.run.nodes)
-                    .filter(|&i| self.run.settings.refstate[i].is_some_and(|r| r != get(state, i)))
-                    .count();
+                let distance = self.run.distance(state);
                 if self.hamming.len() <= distance {
                     self.hamming.resize(distance + 1, 0.0);
                 }
@@ -609,10 +668,10 @@ impl<'a> Recorder<'a> {
             e.0 += share;
             e.1 += share * share;
         }
-        for (m, on) in w.marginals.iter_mut().zip(self.on.iter_mut()) {
-            m.0 += *on;
-            m.1 += *on * *on;
-            *on = 0.0;
+        for i in self.touched.drain(..) {
+            let on = std::mem::take(&mut self.on[i]);
+            w.marginals[i].0 += on;
+            w.marginals[i].1 += on * on;
         }
         w.transition_entropy.0 += self.entropy;
         w.transition_entropy.1 += self.entropy * self.entropy;
