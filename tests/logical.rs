@@ -410,3 +410,77 @@ fn bad_models_are_refused_with_file_and_line() {
         .expect_err("no node C");
     assert!(err.to_string().contains("\"C\""), "{err}");
 }
+
+/// The inputs of the cancer map as compiled with derived rules (nodes no interaction of the
+/// map regulates), held at a baseline: tumour suppressors without upstream regulators on,
+/// other ligands and stimuli off. NF1 is held off so that RAS can respond to growth factors
+/// (with NF1 on, the derived rule `SOS1 & !NF1` never lets RAS on).
+const CANCER_MAP_BASELINE: &[(&str, bool)] = &[
+    ("CASP8", false),
+    ("FOXA1", false),
+    ("MAX", true),
+    ("MDM4", false),
+    ("NF1", false),
+    ("NRG1", false),
+    ("PTEN", true),
+    ("RPTOR", true),
+    ("SNAI2", false),
+    ("TGFB1", false),
+    ("TSC1", true),
+    ("TWIST1", false),
+    ("VHL", true),
+    ("XIAP", false),
+    ("nonmutational_epigenetic_reprogramming", false),
+    ("polymorphic_microbiomes", false),
+    ("senescent_cells", false),
+    ("unlocking_phenotypic_plasticity", false),
+    ("estradiol", false),
+    ("hypoxia", false),
+];
+
+fn on_share(found: &Attractors, node: &str) -> f64 {
+    let on = found.attractors.iter().filter(|a| value(a, node) == Some(1)).count();
+    on as f64 / found.attractors.len() as f64
+}
+
+#[test]
+fn the_cancer_map_compiles_and_answers_tp53_loss_and_erbb2_with_trastuzumab() {
+    let engine = bundled_engine(limits());
+    let map = ModelSource::Pathway("pw:cancer-map".into());
+    let compiled = engine.logical_model(&map).expect("compiled");
+    // Every rule is derived (the map has no curated tw:logicRule yet), and reported.
+    assert_eq!(compiled.derived.len(), compiled.model.nodes.len());
+    let inputs: Vec<&str> = compiled.model.inputs().iter().map(|&i| compiled.model.nodes[i].name.as_str()).collect();
+    for (name, _) in CANCER_MAP_BASELINE {
+        assert!(inputs.contains(name), "{name} is an input of the compiled map: {inputs:?}");
+    }
+    let hold = |extra: &[(&str, bool)]| -> Vec<(String, bool)> {
+        CANCER_MAP_BASELINE.iter().chain(extra).map(|(n, v)| ((*n).to_owned(), *v)).collect()
+    };
+
+    // Growth factor (EGF), with and without TP53: p53's pro-apoptotic targets PUMA (BBC3)
+    // and NOXA (PMAIP1) are on in the wild type and off without TP53.
+    let wild = engine.logical_attractors(&map, &hold(&[("EGF", true)])).expect("analysed");
+    let lost = engine.logical_attractors(&map, &hold(&[("EGF", true), ("TP53", false)])).expect("analysed");
+    for target in ["BBC3", "PMAIP1"] {
+        assert_eq!(on_share(&wild, target), 1.0, "{target} with TP53");
+        assert_eq!(on_share(&lost, target), 0.0, "{target} without TP53");
+    }
+
+    // No EGF: an ERBB2 amplification (held on) raises the share of proliferating attractors,
+    // and trastuzumab (its inhibitory target held off) lowers it again.
+    let base = engine.logical_attractors(&map, &hold(&[("EGF", false)])).expect("analysed");
+    let amplified = engine
+        .logical_attractors(&map, &hold(&[("EGF", false), ("ERBB2", true)]))
+        .expect("analysed");
+    let mut with_drug = hold(&[("EGF", false), ("ERBB2", true)]);
+    with_drug.extend(engine.drug_holds(&map, &["trastuzumab".to_owned()]).expect("trastuzumab targets ERBB2"));
+    assert!(with_drug.contains(&("ERBB2".to_owned(), false)));
+    let treated = engine.logical_attractors(&map, &with_drug).expect("analysed");
+    let (b, a, t) = (
+        on_share(&base, "cell_proliferation"),
+        on_share(&amplified, "cell_proliferation"),
+        on_share(&treated, "cell_proliferation"),
+    );
+    assert!(a > b && t < a, "proliferation: baseline {b}, amplified {a}, with trastuzumab {t}");
+}

@@ -11,13 +11,13 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// A BoolNet .bnet, SBML-qual .sbml/.xml or MaBoSS .bnd file.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "bnd",
-        conflicts_with = "bnd"
-    )]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["bnd", "pathway"],
+        conflicts_with_all = ["bnd", "pathway"])]
     model: Option<PathBuf>,
+    /// A pathway of the store, by IRI or CURIE (pw:cancer-map): compiled from its logic rules,
+    /// or from its signed interactions where it has none.
+    #[arg(long, value_name = "IRI", conflicts_with = "bnd")]
+    pathway: Option<String>,
     /// A MaBoSS model (.bnd); its settings with --cfg.
     #[arg(long, value_name = "F.bnd")]
     bnd: Option<PathBuf>,
@@ -30,10 +30,22 @@ pub struct ModelArgs {
     /// Nodes held on or off (a mutation, a knock-out, a drug's target), NODE=0|1,...
     #[arg(long, value_name = "N=0|1,...", value_delimiter = ',', value_parser = assignment)]
     fix: Vec<(String, bool)>,
+    /// Drugs of the store (with --pathway): each target they inhibit is held off, each they
+    /// activate held on. Separated by commas.
+    #[arg(long, value_name = "DRUG,...", value_delimiter = ',', requires = "pathway")]
+    drug: Vec<String>,
 }
 
 impl ModelArgs {
+    /// Whether the model is read from the store (else from files, with no store needed).
+    pub fn needs_store(&self) -> bool {
+        self.pathway.is_some()
+    }
+
     fn source(&self) -> ModelSource {
+        if let Some(pathway) = &self.pathway {
+            return ModelSource::Pathway(pathway.clone());
+        }
         match (&self.model, &self.bnd) {
             (Some(model), _) => ModelSource::File {
                 model: model.clone(),
@@ -51,15 +63,26 @@ impl ModelArgs {
         }
     }
 
-    fn held(&self) -> Vec<(String, bool)> {
+    /// Inputs, then fixed nodes, then drugs' targets: a later hold wins (a drug acts on a
+    /// mutated target).
+    fn held(&self, engine: &Engine) -> crate::Result<Vec<(String, bool)>> {
         let mut held = self.inputs.clone();
         held.extend(self.fix.iter().cloned());
-        held
+        if !self.drug.is_empty() {
+            held.extend(engine.drug_holds(&self.source(), &self.drug)?);
+        }
+        Ok(held)
     }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum LogicalCommand {
+    /// The model as compiled, in BoolNet syntax: each rule curated (tw:logicRule) or derived
+    /// from the signed interactions (marked `# derived`), for a curator to read and override.
+    Rules {
+        #[command(flatten)]
+        model: ModelArgs,
+    },
     /// Every attractor of a Boolean network under asynchronous semantics: steady states and
     /// cyclic attractors, found completely and symbolically.
     ///
@@ -146,6 +169,17 @@ fn describe(held: &[(String, bool)]) -> String {
 
 pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> anyhow::Result<()> {
     match command {
+        LogicalCommand::Rules { model } => {
+            let compiled = engine.logical_model(&model.source())?;
+            let m = &compiled.model;
+            writeln!(out, "# {} nodes, {} inputs, {} rules derived from signed interactions", m.nodes.len(), m.inputs().len(), compiled.derived.len())?;
+            writeln!(out, "targets, factors")?;
+            for (i, node) in m.nodes.iter().enumerate() {
+                let derived = compiled.derived.iter().any(|(n, _)| *n == node.name);
+                let note = if derived { format!("  # derived; {}", compiled.iris[i]) } else { String::new() };
+                writeln!(out, "{}, {}{note}", node.name, m.rule_text(i))?;
+            }
+        }
         LogicalCommand::Attractors {
             model,
             semantics,
@@ -156,7 +190,7 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
                     "--semantics {semantics}: only asynchronous semantics is implemented so far"
                 )));
             }
-            let answer = engine.logical_attractors(&model.source(), &model.held())?;
+            let answer = engine.logical_attractors(&model.source(), &model.held(engine)?)?;
             match format {
                 ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?,
                 ListFormat::Table => {
@@ -222,7 +256,7 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
                 .map(|p| (describe(&p), p))
                 .collect();
             let table =
-                engine.logical_perturbations(&source, &model.held(), &named, &phenotypes)?;
+                engine.logical_perturbations(&source, &model.held(engine)?, &named, &phenotypes)?;
             match format {
                 ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&table)?)?,
                 ListFormat::Table => {
@@ -270,7 +304,7 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
                 max_time,
                 time_tick,
             };
-            let run = engine.logical_simulate(&model.source(), &model.held(), &options)?;
+            let run = engine.logical_simulate(&model.source(), &model.held(engine)?, &options)?;
             if let Some(path) = probtraj {
                 std::fs::write(&path, run.to_probtraj())
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
@@ -318,4 +352,16 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
         }
     }
     Ok(())
+}
+
+impl LogicalCommand {
+    /// Whether the question is about a pathway of the store.
+    pub fn needs_store(&self) -> bool {
+        match self {
+            LogicalCommand::Rules { model }
+            | LogicalCommand::Attractors { model, .. }
+            | LogicalCommand::Perturb { model, .. }
+            | LogicalCommand::Simulate { model, .. } => model.needs_store(),
+        }
+    }
 }

@@ -459,7 +459,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Reason { question } => reason::run(&open()?, question, &mut out)?,
         // A model file needs no store: an empty in-memory engine answers.
         Command::Logical { question } => {
-            logical::run(&Engine::in_memory(limits)?, question, &mut out)?
+            let engine = if question.needs_store() { open()? } else { Engine::in_memory(limits)? };
+            logical::run(&engine, question, &mut out)?
         }
         Command::Graphs { format } => {
             let graphs = open()?.graphs()?;
