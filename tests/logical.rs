@@ -439,7 +439,11 @@ const CANCER_MAP_BASELINE: &[(&str, bool)] = &[
 ];
 
 fn on_share(found: &Attractors, node: &str) -> f64 {
-    let on = found.attractors.iter().filter(|a| value(a, node) == Some(1)).count();
+    let on = found
+        .attractors
+        .iter()
+        .filter(|a| value(a, node) == Some(1))
+        .count();
     on as f64 / found.attractors.len() as f64
 }
 
@@ -450,18 +454,34 @@ fn the_cancer_map_compiles_and_answers_tp53_loss_and_erbb2_with_trastuzumab() {
     let compiled = engine.logical_model(&map).expect("compiled");
     // Every rule is derived (the map has no curated tw:logicRule yet), and reported.
     assert_eq!(compiled.derived.len(), compiled.model.nodes.len());
-    let inputs: Vec<&str> = compiled.model.inputs().iter().map(|&i| compiled.model.nodes[i].name.as_str()).collect();
+    let inputs: Vec<&str> = compiled
+        .model
+        .inputs()
+        .iter()
+        .map(|&i| compiled.model.nodes[i].name.as_str())
+        .collect();
     for (name, _) in CANCER_MAP_BASELINE {
-        assert!(inputs.contains(name), "{name} is an input of the compiled map: {inputs:?}");
+        assert!(
+            inputs.contains(name),
+            "{name} is an input of the compiled map: {inputs:?}"
+        );
     }
     let hold = |extra: &[(&str, bool)]| -> Vec<(String, bool)> {
-        CANCER_MAP_BASELINE.iter().chain(extra).map(|(n, v)| ((*n).to_owned(), *v)).collect()
+        CANCER_MAP_BASELINE
+            .iter()
+            .chain(extra)
+            .map(|(n, v)| ((*n).to_owned(), *v))
+            .collect()
     };
 
     // Growth factor (EGF), with and without TP53: p53's pro-apoptotic targets PUMA (BBC3)
     // and NOXA (PMAIP1) are on in the wild type and off without TP53.
-    let wild = engine.logical_attractors(&map, &hold(&[("EGF", true)])).expect("analysed");
-    let lost = engine.logical_attractors(&map, &hold(&[("EGF", true), ("TP53", false)])).expect("analysed");
+    let wild = engine
+        .logical_attractors(&map, &hold(&[("EGF", true)]))
+        .expect("analysed");
+    let lost = engine
+        .logical_attractors(&map, &hold(&[("EGF", true), ("TP53", false)]))
+        .expect("analysed");
     for target in ["BBC3", "PMAIP1"] {
         assert_eq!(on_share(&wild, target), 1.0, "{target} with TP53");
         assert_eq!(on_share(&lost, target), 0.0, "{target} without TP53");
@@ -469,18 +489,106 @@ fn the_cancer_map_compiles_and_answers_tp53_loss_and_erbb2_with_trastuzumab() {
 
     // No EGF: an ERBB2 amplification (held on) raises the share of proliferating attractors,
     // and trastuzumab (its inhibitory target held off) lowers it again.
-    let base = engine.logical_attractors(&map, &hold(&[("EGF", false)])).expect("analysed");
+    let base = engine
+        .logical_attractors(&map, &hold(&[("EGF", false)]))
+        .expect("analysed");
     let amplified = engine
         .logical_attractors(&map, &hold(&[("EGF", false), ("ERBB2", true)]))
         .expect("analysed");
     let mut with_drug = hold(&[("EGF", false), ("ERBB2", true)]);
-    with_drug.extend(engine.drug_holds(&map, &["trastuzumab".to_owned()]).expect("trastuzumab targets ERBB2"));
+    with_drug.extend(
+        engine
+            .drug_holds(&map, &["trastuzumab".to_owned()])
+            .expect("trastuzumab targets ERBB2"),
+    );
     assert!(with_drug.contains(&("ERBB2".to_owned(), false)));
-    let treated = engine.logical_attractors(&map, &with_drug).expect("analysed");
+    let treated = engine
+        .logical_attractors(&map, &with_drug)
+        .expect("analysed");
     let (b, a, t) = (
         on_share(&base, "cell_proliferation"),
         on_share(&amplified, "cell_proliferation"),
         on_share(&treated, "cell_proliferation"),
     );
-    assert!(a > b && t < a, "proliferation: baseline {b}, amplified {a}, with trastuzumab {t}");
+    assert!(
+        a > b && t < a,
+        "proliferation: baseline {b}, amplified {a}, with trastuzumab {t}"
+    );
+}
+
+fn post_json(uri: &str, body: serde_json::Value) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::post(uri)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn logical_questions_over_http() {
+    let engine = bundled_engine(limits());
+    // A model sent as text.
+    let toggle = serde_json::json!({"model": "A, !B\nB, !A\n", "format": "bnet"});
+    let reply = send(&engine, None, post_json("/logical/attractors", toggle)).await;
+    assert_eq!(reply.status, axum::http::StatusCode::OK, "{}", reply.text());
+    let answer = reply.json();
+    assert_eq!(answer["attractors"].as_array().map(Vec::len), Some(2));
+    assert_eq!(answer["nodes"], 2);
+
+    let bnd =
+        "Node A {\n logic = !A;\n rate_up = @logic ? 1 : 0;\n rate_down = @logic ? 0 : 1;\n}\n";
+    let cfg = "A.istate = 0;\nmax_time = 2;\ntime_tick = 1;\nsample_count = 500;\n";
+    let run = serde_json::json!({"model": bnd, "format": "maboss", "cfg": cfg, "seed": 3});
+    let reply = send(&engine, None, post_json("/logical/simulate", run)).await;
+    assert_eq!(reply.status, axum::http::StatusCode::OK, "{}", reply.text());
+    let answer = reply.json();
+    assert_eq!(answer["trajectories"], 500);
+    assert_eq!(answer["windows"].as_array().map(Vec::len), Some(2));
+
+    // The cancer map from the store, with a drug.
+    let rules = send(
+        &engine,
+        None,
+        post_json(
+            "/logical/rules",
+            serde_json::json!({"pathway": "pw:cancer-map"}),
+        ),
+    )
+    .await;
+    assert_eq!(rules.status, axum::http::StatusCode::OK, "{}", rules.text());
+    assert!(rules.json()["nodes"]
+        .as_array()
+        .is_some_and(|n| n.iter().any(|r| r["node"] == "ERBB2")));
+
+    // Bad requests are named.
+    let reply = send(
+        &engine,
+        None,
+        post_json(
+            "/logical/attractors",
+            serde_json::json!({"model": "A, B &", "format": "bnet"}),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, axum::http::StatusCode::BAD_REQUEST);
+    assert!(reply.text().contains("model.bnet:1:"), "{}", reply.text());
+    let reply = send(
+        &engine,
+        None,
+        post_json(
+            "/logical/attractors",
+            serde_json::json!({"model": "A, A", "format": "boolnet"}),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, axum::http::StatusCode::BAD_REQUEST);
+    let reply = send(
+        &engine,
+        None,
+        post_json(
+            "/logical/dance",
+            serde_json::json!({"pathway": "pw:cancer-map"}),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, axum::http::StatusCode::NOT_FOUND);
 }

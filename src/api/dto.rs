@@ -31,3 +31,56 @@ pub struct SearchParams {
     pub limit: Option<usize>,
     pub offset: Option<usize>,
 }
+
+/// The body of `POST /logical/{question}`: a model (a pathway of the store, or a model's text
+/// in a file format) and what to hold, screen or simulate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogicalRequest {
+    /// A pathway of the store, by IRI or CURIE.
+    pub pathway: Option<String>,
+    /// A model's text, in `format`.
+    pub model: Option<String>,
+    /// `bnet`, `sbml-qual` or `maboss`.
+    pub format: Option<String>,
+    /// MaBoSS settings (the `.cfg`) for a `maboss` model.
+    pub cfg: Option<String>,
+    /// Input values, node → 0 or 1.
+    #[serde(default)]
+    pub inputs: std::collections::BTreeMap<String, u8>,
+    /// Nodes held on or off, node → 0 or 1.
+    #[serde(default)]
+    pub fix: std::collections::BTreeMap<String, u8>,
+    /// Drugs of the store whose targets are held (with `pathway`).
+    #[serde(default)]
+    pub drugs: Vec<String>,
+    /// For `perturb`: phenotype nodes, and the perturbations (each node → 0 or 1).
+    #[serde(default)]
+    pub phenotypes: Vec<String>,
+    #[serde(default)]
+    pub perturbations: Vec<std::collections::BTreeMap<String, u8>>,
+    /// For `attractors`: `async` (the only one so far).
+    pub semantics: Option<String>,
+    /// For `simulate`.
+    pub trajectories: Option<usize>,
+    pub seed: Option<u64>,
+    pub threads: Option<usize>,
+    pub max_time: Option<f64>,
+    pub time_tick: Option<f64>,
+}
+
+/// The compiled rules of `POST /logical/rules`.
+#[derive(Debug, Serialize)]
+pub struct LogicalRules {
+    pub nodes: Vec<LogicalRule>,
+    pub inputs: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LogicalRule {
+    pub node: String,
+    pub iri: String,
+    pub rule: String,
+    /// True when the rule was derived from signed interactions rather than curated.
+    pub derived: bool,
+}

@@ -6,6 +6,7 @@
 
 mod dto;
 mod graph_store;
+mod logical;
 mod page;
 mod reason;
 mod sparql;
@@ -54,6 +55,7 @@ pub fn router(engine: Arc<Engine>, config: ApiConfig) -> Router {
         .route("/graphs", get(graphs))
         .route("/search", get(search))
         .route("/reason/{question}", get(reason::reason))
+        .route("/logical/{question}", axum::routing::post(logical::logical))
         .route(
             "/store",
             get(graph_store::get)

@@ -32,7 +32,12 @@ pub struct ModelArgs {
     fix: Vec<(String, bool)>,
     /// Drugs of the store (with --pathway): each target they inhibit is held off, each they
     /// activate held on. Separated by commas.
-    #[arg(long, value_name = "DRUG,...", value_delimiter = ',', requires = "pathway")]
+    #[arg(
+        long,
+        value_name = "DRUG,...",
+        value_delimiter = ',',
+        requires = "pathway"
+    )]
     drug: Vec<String>,
 }
 
@@ -172,11 +177,21 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
         LogicalCommand::Rules { model } => {
             let compiled = engine.logical_model(&model.source())?;
             let m = &compiled.model;
-            writeln!(out, "# {} nodes, {} inputs, {} rules derived from signed interactions", m.nodes.len(), m.inputs().len(), compiled.derived.len())?;
+            writeln!(
+                out,
+                "# {} nodes, {} inputs, {} rules derived from signed interactions",
+                m.nodes.len(),
+                m.inputs().len(),
+                compiled.derived.len()
+            )?;
             writeln!(out, "targets, factors")?;
             for (i, node) in m.nodes.iter().enumerate() {
                 let derived = compiled.derived.iter().any(|(n, _)| *n == node.name);
-                let note = if derived { format!("  # derived; {}", compiled.iris[i]) } else { String::new() };
+                let note = if derived {
+                    format!("  # derived; {}", compiled.iris[i])
+                } else {
+                    String::new()
+                };
                 writeln!(out, "{}, {}{note}", node.name, m.rule_text(i))?;
             }
         }

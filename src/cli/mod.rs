@@ -459,7 +459,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Reason { question } => reason::run(&open()?, question, &mut out)?,
         // A model file needs no store: an empty in-memory engine answers.
         Command::Logical { question } => {
-            let engine = if question.needs_store() { open()? } else { Engine::in_memory(limits)? };
+            let engine = if question.needs_store() {
+                open()?
+            } else {
+                Engine::in_memory(limits)?
+            };
             logical::run(&engine, question, &mut out)?
         }
         Command::Graphs { format } => {

@@ -80,26 +80,41 @@ impl Engine {
 
     /// What `drugs` do to a model compiled from a pathway: each target a drug inhibits
     /// (inhibitor, antagonist, antibody, degrader…) held off, each it activates held on.
-    pub fn drug_holds(&self, source: &ModelSource, drugs: &[String]) -> Result<Vec<(String, bool)>> {
+    pub fn drug_holds(
+        &self,
+        source: &ModelSource,
+        drugs: &[String],
+    ) -> Result<Vec<(String, bool)>> {
         let compiled = self.logical_model(source)?;
         let net = self.network()?;
         let mut held = Vec::new();
         for drug in drugs {
             let id = self.resolve(&net, drug)?;
             if !net.node(id).is("tw:Drug") {
-                return Err(Error::BadInput(format!("{drug} is not a drug of the store")));
+                return Err(Error::BadInput(format!(
+                    "{drug} is not a drug of the store"
+                )));
             }
             let mut any = false;
             // A drug's edges are its targets, signed by its action.
             for step in net.adjacent(id, true) {
-                let Some(i) = compiled.iris.iter().position(|iri| net.find(iri) == Some(step.node)) else {
+                let Some(i) = compiled
+                    .iris
+                    .iter()
+                    .position(|iri| net.find(iri) == Some(step.node))
+                else {
                     continue;
                 };
-                held.push((compiled.model.nodes[i].name.clone(), step.sign == crate::model::Sign::Positive));
+                held.push((
+                    compiled.model.nodes[i].name.clone(),
+                    step.sign == crate::model::Sign::Positive,
+                ));
                 any = true;
             }
             if !any {
-                return Err(Error::BadInput(format!("no target of {drug} is a node of the model")));
+                return Err(Error::BadInput(format!(
+                    "no target of {drug} is a node of the model"
+                )));
             }
         }
         Ok(held)
