@@ -1,12 +1,12 @@
 //! Where does a Boolean network settle? Its attractors under asynchronous semantics, found
 //! completely and symbolically (BDDs, biodivine-lib-param-bn), never by enumerating states.
 //!
-//! Per combination of inputs: percolate what is forced, take the steady states exactly, drop
-//! every state that can reach one, and search what is left with Xie and Beerel's algorithm:
-//! pick a state, compute what it reaches and what reaches it; when everything it reaches can
-//! reach it back, that set is an attractor (a terminal strongly connected component); either
-//! way its backward basin is removed. Every attractor is found, the cyclic ones that
-//! trap-space methods can miss included.
+//! Per combination of inputs: percolate what is forced; search each minimal trap space (each
+//! holds an attractor) with Xie and Beerel's algorithm (pick a state, compute what it reaches
+//! and what reaches it; when everything it reaches can reach it back, that set is an attractor,
+//! a terminal strongly connected component; either way what reaches it is removed); then search
+//! the states that reach none of the attractors found the same way. Every attractor is found,
+//! the cyclic ones that trap-space methods can miss included.
 
 pub mod stochastic;
 

@@ -398,10 +398,13 @@ impl Run<'_> {
         ];
         let end = ((b + 1) * BLOCK).min(self.settings.sample_count);
         let mut rates = vec![0.0; self.nodes];
-        // Trajectories that reached a steady state, by the first window they fill whole:
-        // counted once instead of window by window (most trajectories of many models settle
-        // early).
-        let mut settled: Vec<FxHashMap<State, f64>> = vec![FxHashMap::default(); self.windows];
+        // Whole windows spent in one state, as a difference array over windows (+1 where a
+        // run of whole windows starts, -1 where it ends): long dwells and steady states are
+        // counted once, not window by window.
+        let mut spans = Spans {
+            starts: vec![FxHashMap::default(); self.windows + 1],
+            entropy: FxHashMap::default(),
+        };
         for k in b * BLOCK..end {
             let mut rng = Pcg64Mcg::seed_from_u64(trajectory_seed(self.settings.seed, k as u64));
             let mut state = self.initial(&mut rng);
@@ -415,12 +418,14 @@ impl Run<'_> {
                 let entropy = transition_entropy(&rates, total);
                 if total <= 0.0 {
                     // A steady state: it stays here to the end.
-                    let window_end = ((recorder.window + 1) as f64 * self.settings.time_tick)
-                        .min(self.settings.max_time);
-                    recorder.dwell(&state, t, window_end.max(t), entropy, &mut sums);
-                    if let Some(tail) = settled.get_mut(recorder.window) {
-                        *tail.entry(state).or_insert(0.0) += 1.0;
-                    }
+                    recorder.dwell(
+                        &state,
+                        t,
+                        self.settings.max_time,
+                        entropy,
+                        &mut sums,
+                        &mut spans,
+                    );
                     break;
                 }
                 let dt = if self.settings.discrete_time {
@@ -429,7 +434,7 @@ impl Run<'_> {
                     -uniform(&mut rng).ln() / total
                 };
                 let next = (t + dt).min(self.settings.max_time);
-                recorder.dwell(&state, t, next, entropy, &mut sums);
+                recorder.dwell(&state, t, next, entropy, &mut sums, &mut spans);
                 t += dt;
                 if t >= self.settings.max_time {
                     break;
@@ -454,11 +459,12 @@ impl Run<'_> {
         }
         let mut running: FxHashMap<State, f64> = FxHashMap::default();
         let mut ordered: Vec<(State, f64)> = Vec::new();
-        for (w, tail) in settled.into_iter().enumerate() {
-            if !tail.is_empty() {
-                for (state, count) in tail {
-                    *running.entry(state).or_insert(0.0) += count;
+        for (w, starts) in spans.starts.into_iter().enumerate().take(self.windows) {
+            if !starts.is_empty() {
+                for (state, change) in starts {
+                    *running.entry(state).or_insert(0.0) += change;
                 }
+                running.retain(|_, count| *count != 0.0);
                 ordered = running.iter().map(|(s, c)| (*s, *c)).collect();
                 ordered.sort_by(|a, b| a.0.cmp(&b.0));
             }
@@ -475,6 +481,9 @@ impl Run<'_> {
                         m.1 += count;
                     }
                 }
+                let h = spans.entropy.get(state).copied().unwrap_or(0.0);
+                window.transition_entropy.0 += count * h;
+                window.transition_entropy.1 += count * h * h;
                 let d = self.distance(state);
                 if window.hamming.len() <= d {
                     window.hamming.resize(d + 1, 0.0);
@@ -592,6 +601,14 @@ fn transition_entropy(rates: &[f64], total: f64) -> f64 {
         .sum::<f64>()
 }
 
+/// Runs of whole windows spent in one state, over a block of trajectories.
+struct Spans {
+    /// Per window: the change in how many trajectories spend the whole window in each state.
+    starts: Vec<FxHashMap<State, f64>>,
+    /// The transition entropy of each state seen in a run.
+    entropy: FxHashMap<State, f64>,
+}
+
 /// One trajectory's time shares in its current window, added to the block's sums when the
 /// window is done (the squares need whole-window shares per trajectory).
 struct Recorder<'a> {
@@ -619,10 +636,32 @@ impl<'a> Recorder<'a> {
     }
 
     /// The trajectory is in `state` from `from` to `to`.
-    fn dwell(&mut self, state: &State, from: f64, to: f64, entropy: f64, sums: &mut [WindowSums]) {
+    fn dwell(
+        &mut self,
+        state: &State,
+        from: f64,
+        to: f64,
+        entropy: f64,
+        sums: &mut [WindowSums],
+        spans: &mut Spans,
+    ) {
         let tick = self.run.settings.time_tick;
         let mut t = from;
         while t < to && self.window < self.run.windows {
+            let start = self.window as f64 * tick;
+            if self.states.is_empty() && t <= start && to >= start + tick {
+                // Whole windows in this one state: one entry in the difference array.
+                let whole = (((to - start) / tick) + 1e-9).floor() as usize;
+                let whole = whole.clamp(1, self.run.windows - self.window);
+                *spans.starts[self.window].entry(*state).or_insert(0.0) += 1.0;
+                *spans.starts[self.window + whole]
+                    .entry(*state)
+                    .or_insert(0.0) -= 1.0;
+                spans.entropy.insert(*state, entropy);
+                self.window += whole;
+                t = self.window as f64 * tick;
+                continue;
+            }
             let end = ((self.window + 1) as f64 * tick).min(to);
             let share = (end - t) / tick;
             if share > 0.0 {
