@@ -293,6 +293,7 @@ impl Expr {
             at: 0,
             nodes,
             params,
+            depth: 0,
         };
         let expr = parser.conditional()?;
         match parser.tokens.get(parser.at) {
@@ -474,7 +475,13 @@ struct Parser<'a> {
     at: usize,
     nodes: &'a HashMap<String, usize>,
     params: &'a mut dyn FnMut(&str) -> usize,
+    /// How deep the recursion is: a hostile rule must not overflow the stack.
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses and prefix operators a rule may have (published models
+/// nest a few hundred deep at most).
+const MAX_DEPTH: usize = 1000;
 
 impl Parser<'_> {
     fn peek(&self) -> Option<&Token> {
@@ -538,11 +545,32 @@ impl Parser<'_> {
             }
             self.at += 1;
             let right = self.binary(op.precedence() + 1)?;
+            if matches!(op, Op::And | Op::Or) {
+                // A long chain `a | b | c | …` becomes a balanced tree, not a list thousands
+                // deep that every recursive walk would have to descend.
+                let mut operands = vec![left, right];
+                while self.peek() == Some(&Token::Op(op)) {
+                    self.at += 1;
+                    operands.push(self.binary(op.precedence() + 1)?);
+                }
+                left = balanced(op, operands);
+                continue;
+            }
             left = Expr::Binary(op, Box::new(left), Box::new(right));
         }
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return self.error(format!("the rule nests deeper than {MAX_DEPTH} levels"));
+        }
+        self.depth += 1;
+        let result = self.unary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, ParseError> {
         match self.peek() {
             Some(Token::Not) => {
                 self.at += 1;
@@ -588,6 +616,22 @@ impl Parser<'_> {
     }
 }
 
+/// `operands` joined by an associative operator as a balanced tree.
+fn balanced(op: Op, mut operands: Vec<Expr>) -> Expr {
+    while operands.len() > 1 {
+        let mut next = Vec::with_capacity(operands.len().div_ceil(2));
+        let mut items = operands.into_iter();
+        while let Some(a) = items.next() {
+            next.push(match items.next() {
+                Some(b) => Expr::Binary(op, Box::new(a), Box::new(b)),
+                None => a,
+            });
+        }
+        operands = next;
+    }
+    operands.pop().unwrap_or(Expr::constant(op == Op::And))
+}
+
 struct Shown<'a> {
     expr: &'a Expr,
     model: &'a LogicalModel,
@@ -621,8 +665,14 @@ impl Shown<'_> {
                 }
                 self.write(a, f, p)?;
                 write!(f, " {} ", op.symbol())?;
-                // Left-associative: the right operand binds tighter.
-                self.write(b, f, p + 1)?;
+                // Left-associative: the right operand binds tighter, except for `&` and `|`,
+                // which are associative (chains are read as balanced trees).
+                let right = if matches!(op, Op::And | Op::Or) {
+                    p
+                } else {
+                    p + 1
+                };
+                self.write(b, f, right)?;
                 if p < outer {
                     f.write_str(")")?;
                 }
@@ -901,6 +951,24 @@ mod tests {
                 .eval(&|_| false, &[], false)
                 > 0.04
         );
+    }
+
+    #[test]
+    fn long_chains_stay_shallow_and_deep_nesting_is_refused() {
+        let names: Vec<String> = (0..5000).map(|i| format!("n{i}")).collect();
+        let index: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        let chain = names.join(" | ");
+        let rule = Expr::parse(&chain, &index, &mut |_| 0).expect("parses");
+        assert!(rule.holds(&|i| i == 4999));
+        assert!(!rule.holds(&|_| false));
+        let deep = format!("{}n0{}", "(".repeat(5000), ")".repeat(5000));
+        let err = Expr::parse(&deep, &index, &mut |_| 0).expect_err("too deep");
+        assert!(err.message.contains("deeper"), "{err}");
+        assert!(Expr::parse(&"!".repeat(5000), &index, &mut |_| 0).is_err());
     }
 
     #[test]
