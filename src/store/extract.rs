@@ -624,9 +624,28 @@ impl Store {
         iris: &[String],
         model: &LogicalModel,
     ) -> Result<StochasticSettings> {
-        let tw = |local: &str| NamedNode::new_unchecked(format!("{}{local}", vocab::TW));
+        // The literals of one subject and property, Booleans as MaBoSS writes them (0, 1).
+        let values = |subject: &str, local: &str| -> Result<Vec<String>> {
+            let subject = NamedNode::new_unchecked(subject);
+            let property = NamedNode::new_unchecked(format!("{}{local}", vocab::TW));
+            let mut out = Vec::new();
+            for quad in self.inner.quads_for_pattern(
+                Some(subject.as_ref().into()),
+                Some(property.as_ref()),
+                None,
+                None,
+            ) {
+                if let Term::Literal(l) = quad?.object {
+                    out.push(match l.value() {
+                        "true" => "1".to_owned(),
+                        "false" => "0".to_owned(),
+                        v => v.to_owned(),
+                    });
+                }
+            }
+            Ok(out)
+        };
         let mut cfg = String::new();
-        let subject = NamedNode::new_unchecked(pathway);
         for (local, key) in [
             ("maxTime", "max_time"),
             ("timeTick", "time_tick"),
@@ -634,54 +653,25 @@ impl Store {
             ("seed", "seed_pseudorandom"),
             ("threadCount", "thread_count"),
             ("discreteTime", "discrete_time"),
-            ("initialDistribution", ""),
         ] {
-            for quad in self.inner.quads_for_pattern(
-                Some(subject.as_ref().into()),
-                Some(tw(local).as_ref()),
-                None,
-                None,
-            ) {
-                let Term::Literal(l) = quad?.object else {
-                    continue;
-                };
-                let value = match l.value() {
-                    "true" => "1",
-                    "false" => "0",
-                    v => v,
-                };
-                if key.is_empty() {
-                    match value.split_once('=') {
-                        Some((nodes, choices)) => cfg.push_str(&format!("{}.istate = {};\n", nodes.trim(), choices.trim())),
-                        None => return Err(Error::BadInput(format!("{pathway}: tw:initialDistribution {value:?} is not `[A, …] = p [v, …], …`"))),
-                    }
-                } else {
-                    cfg.push_str(&format!("{key} = {value};\n"));
-                }
+            for value in values(pathway, local)? {
+                cfg.push_str(&format!("{key} = {value};\n"));
             }
         }
+        for value in values(pathway, "initialDistribution")? {
+            let Some((nodes, choices)) = value.split_once('=') else {
+                return Err(Error::BadInput(format!(
+                    "{pathway}: tw:initialDistribution {value:?} is not `[A, …] = p [v, …], …`"
+                )));
+            };
+            cfg.push_str(&format!("{}.istate = {};\n", nodes.trim(), choices.trim()));
+        }
         for (i, iri) in iris.iter().enumerate() {
-            let node = NamedNode::new_unchecked(iri.as_str());
             for (local, key) in [
                 ("internalNode", "is_internal"),
                 ("referenceState", "refstate"),
             ] {
-                for quad in self.inner.quads_for_pattern(
-                    Some(node.as_ref().into()),
-                    Some(tw(local).as_ref()),
-                    None,
-                    None,
-                ) {
-                    let Term::Literal(l) = quad?.object else {
-                        continue;
-                    };
-                    let value = if l.value() == "true" {
-                        "1"
-                    } else if l.value() == "false" {
-                        "0"
-                    } else {
-                        l.value()
-                    };
+                for value in values(iri, local)? {
                     cfg.push_str(&format!("{}.{key} = {value};\n", model.nodes[i].name));
                 }
             }
