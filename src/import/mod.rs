@@ -1,7 +1,8 @@
-//! How do published network files become RDF in the twinpath vocabulary? One reader per
-//! format, each turning a whole file into the statements of one named graph:
-//! [`gpml`] (WikiPathways drawings) and [`table`] (signed interaction tables: SIF, extended
-//! SIF, OmniPath and SIGNOR-style TSV/CSV). Imported entities keep the source's
+//! How do published network and model files become RDF in the twinpath vocabulary? One
+//! reader per format, each turning a whole file into the statements of one named graph:
+//! [`gpml`] (WikiPathways drawings), [`table`] (signed interaction tables: SIF, extended
+//! SIF, OmniPath and SIGNOR-style TSV/CSV), and the logical models [`bnet`], [`sbml_qual`]
+//! and [`maboss`], written by [`logical`]. Imported entities keep the source's
 //! cross-references as `tw:xref`, so the reasoning network joins them to the maps by
 //! identifier, never by label.
 
@@ -82,20 +83,17 @@ pub fn read(
             logical::write(&sbml_qual::read(bytes, file)?, None, &mut import)?
         }
         ImportFormat::Maboss => {
-            let beside = file.with_extension("cfg");
-            let cfg_file = companion.map(Path::to_path_buf).unwrap_or(beside);
-            let cfg_text = match std::fs::read(&cfg_file) {
-                Ok(bytes) => Some(text(&bytes, &cfg_file)?),
-                // A .cfg that was asked for must exist; the one beside is optional.
-                Err(source) if companion.is_some() => {
-                    return Err(Error::Read {
-                        path: cfg_file,
+            let cfg_text = match companion {
+                Some(cfg_file) => Some(text(
+                    &std::fs::read(cfg_file).map_err(|source| Error::Read {
+                        path: cfg_file.to_path_buf(),
                         source,
-                    })
-                }
-                Err(_) => None,
+                    })?,
+                    cfg_file,
+                )?),
+                None => None,
             };
-            let cfg = cfg_text.as_deref().map(|t| (t, cfg_file.as_path()));
+            let cfg = cfg_text.as_deref().zip(companion);
             let (model, settings) = maboss::read(&text(bytes, file)?, file, cfg)?;
             logical::write(&model, cfg.is_some().then_some(&settings), &mut import)?
         }

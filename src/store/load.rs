@@ -390,7 +390,17 @@ impl Reading {
             graph,
             base,
             columns: options.columns.clone(),
-            companion: options.companion.clone(),
+            // A MaBoSS model on disk brings the .cfg of the same name beside it, when there is
+            // one; a model sent as bytes brings only what the caller names.
+            companion: options
+                .companion
+                .clone()
+                .or_else(|| match (source, format) {
+                    (LoadSource::File(path), Syntax::Import(ImportFormat::Maboss)) => {
+                        Some(path.with_extension("cfg")).filter(|cfg| cfg.is_file())
+                    }
+                    _ => None,
+                }),
         })
     }
 
