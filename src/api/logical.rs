@@ -102,15 +102,7 @@ fn held(
     let to_bad = |e: ApiError| Error::BadInput(e.message);
     let mut held = holds(&request.inputs, "inputs").map_err(to_bad)?;
     held.extend(holds(&request.fix, "fix").map_err(to_bad)?);
-    if !request.drugs.is_empty() {
-        if request.pathway.is_none() {
-            return Err(Error::BadInput(
-                "drugs act on a pathway of the store".into(),
-            ));
-        }
-        held.extend(engine.drug_holds(model, &request.drugs)?);
-    }
-    Ok(held)
+    engine.logical_holds(model, held, &request.drugs)
 }
 
 pub(super) async fn logical(

@@ -73,10 +73,7 @@ impl ModelArgs {
     fn held(&self, engine: &Engine) -> crate::Result<Vec<(String, bool)>> {
         let mut held = self.inputs.clone();
         held.extend(self.fix.iter().cloned());
-        if !self.drug.is_empty() {
-            held.extend(engine.drug_holds(&self.source(), &self.drug)?);
-        }
-        Ok(held)
+        engine.logical_holds(&self.source(), held, &self.drug)
     }
 }
 

@@ -78,6 +78,25 @@ impl Engine {
         }
     }
 
+    /// The nodes a question holds: `held` (inputs, then mutations; a later hold wins) and
+    /// then the targets of `drugs`, which act on a pathway of the store only.
+    pub fn logical_holds(
+        &self,
+        source: &ModelSource,
+        mut held: Vec<(String, bool)>,
+        drugs: &[String],
+    ) -> Result<Vec<(String, bool)>> {
+        if !drugs.is_empty() {
+            if !matches!(source, ModelSource::Pathway(_)) {
+                return Err(Error::BadInput(
+                    "drugs act on a pathway of the store".into(),
+                ));
+            }
+            held.extend(self.drug_holds(source, drugs)?);
+        }
+        Ok(held)
+    }
+
     /// What `drugs` do to a model compiled from a pathway: each target a drug inhibits
     /// (inhibitor, antagonist, antibody, degrader…) held off, each it activates held on.
     pub fn drug_holds(
