@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 mod logical;
 pub use logical::{ModelSource, RunOptions};
+mod twins;
+pub use twins::{AuditEntry, TwinImportReport, TwinScenario, TwinView};
 mod reasoning;
 pub use reasoning::{ImpactReport, Neighbours, PathsReport, PerturbationKind, Scope};
 
@@ -44,6 +46,10 @@ pub struct Engine {
     search_init: Mutex<()>,
     /// The signed interaction network, built from the store on first use after each write.
     network: RwLock<Option<Arc<crate::model::Network>>>,
+    /// The data directory (runs' series files, the audit log); `None` for a store in memory.
+    data_dir: Option<PathBuf>,
+    /// One writer at a time appends to the audit log.
+    audit_lock: Mutex<()>,
 }
 
 /// What a load of several files and folders did.
@@ -52,6 +58,8 @@ pub struct LoadSummary {
     pub loaded: Vec<LoadReport>,
     /// Files found in folders that are not RDF (by extension), left alone.
     pub skipped: Vec<PathBuf>,
+    /// Twins imported (the bundled sample twins).
+    pub twins: Vec<crate::store::TwinImported>,
 }
 
 impl LoadSummary {
@@ -63,7 +71,9 @@ impl LoadSummary {
 impl Engine {
     /// Opens the store in `dir` (created when missing).
     pub fn open(dir: &Path, limits: QueryLimits) -> Result<Self> {
-        Ok(Self::with_store(Store::open(dir)?, limits))
+        let mut engine = Self::with_store(Store::open(dir)?, limits);
+        engine.data_dir = Some(dir.to_path_buf());
+        Ok(engine)
     }
 
     /// An engine on an in-memory store.
@@ -78,6 +88,8 @@ impl Engine {
             search: OnceLock::new(),
             search_init: Mutex::new(()),
             network: RwLock::new(None),
+            data_dir: None,
+            audit_lock: Mutex::new(()),
         }
     }
 
@@ -136,6 +148,9 @@ impl Engine {
         let mut contents = Vec::new();
         for (path, bytes) in bundled_files("ontologies/").chain(bundled_files("pathways/")) {
             let label = format!("bundled:{path}");
+            if path.starts_with("pathways/twins/") {
+                continue; // FHIR records, imported as twins below
+            }
             if RdfFormatChoice::from_path(Path::new(path)).is_none() {
                 summary.skipped.push(PathBuf::from(label));
                 continue;
@@ -149,6 +164,8 @@ impl Engine {
             .map(|(name, bytes)| LoadSource::Bytes { name, bytes })
             .collect();
         self.write_validated(&sources, &LoadOptions::default(), progress, &mut summary)?;
+        // The sample twins come last: their records join the genes, drugs and rules above.
+        summary.twins = self.import_bundled_twins()?.twins;
         Ok(summary)
     }
 
@@ -318,13 +335,22 @@ impl Engine {
     }
 
     /// Runs the named query `name` with parameter values `params` (`name=value` pairs).
-    pub fn run_named_query(&self, name: &str, params: &[(String, String)]) -> Result<QueryAnswer> {
+    /// With `public_only`, patients' graphs and runs are out of the query's reach.
+    pub fn run_named_query(
+        &self,
+        name: &str,
+        params: &[(String, String)],
+        public_only: bool,
+    ) -> Result<QueryAnswer> {
         let query = queries::get(name)?;
         let bindings: Vec<(Variable, Term)> = query.bindings(params)?;
         let functions = self.sparql_functions(&query.text)?;
         self.store.query(
             &query.text,
-            &Dataset::default(),
+            &Dataset {
+                public_only,
+                ..Dataset::default()
+            },
             &bindings,
             self.limits,
             &functions,

@@ -50,6 +50,7 @@ pub mod reason;
 pub mod search;
 pub mod sim;
 pub mod store;
+pub mod twin;
 pub mod vocab;
 
 pub use engine::Engine;

@@ -18,6 +18,8 @@ pub const INFERRED_GRAPH: NamedNodeRef<'static> =
     NamedNodeRef::new_unchecked("https://twinpath.org/graph/inferred");
 /// Patient twins' graphs live under this namespace; they never feed shared derived graphs.
 pub const TWIN_GRAPH: &str = "https://twinpath.org/graph/twin/";
+/// Simulation runs' graphs live under this namespace; they are as private as the twins.
+pub const RUN_GRAPH: &str = "https://twinpath.org/graph/run/";
 
 pub const PROV: &str = "http://www.w3.org/ns/prov#";
 pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
@@ -62,6 +64,9 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("phenotype", "https://twinpath.org/id/phenotype/"),
     ("stimulus", "https://twinpath.org/id/stimulus/"),
     ("param", "https://twinpath.org/id/parameter/"),
+    ("rule", "https://twinpath.org/id/rule/"),
+    ("twin", "https://twinpath.org/id/twin/"),
+    ("run", "https://twinpath.org/id/run/"),
     ("twid", ID),
     ("twg", GRAPH),
     ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
@@ -90,9 +95,12 @@ pub fn expand(curie: &str) -> Option<String> {
 /// Graphs that are not shared knowledge: the catalog and the inference graph (derived from the
 /// others) and patients' graphs (private). Inference, search and the network leave them out.
 pub fn is_derived_or_private(graph: &str) -> bool {
-    graph == CATALOG_GRAPH.as_str()
-        || graph == INFERRED_GRAPH.as_str()
-        || graph.starts_with(TWIN_GRAPH)
+    graph == CATALOG_GRAPH.as_str() || graph == INFERRED_GRAPH.as_str() || is_private(graph)
+}
+
+/// Patients' graphs and their runs' graphs: visible only to a caller whose token grants them.
+pub fn is_private(graph: &str) -> bool {
+    graph.starts_with(TWIN_GRAPH) || graph.starts_with(RUN_GRAPH)
 }
 
 /// Percent-encodes what may not stand in one IRI path segment (keeps unreserved characters).

@@ -139,7 +139,8 @@ async fn run_query(
         .query
         .ok_or_else(|| bad_request("missing the query parameter"))?;
     let engine = state.engine.clone();
-    let dataset = params.dataset;
+    let mut dataset = params.dataset;
+    dataset.public_only = !grants_patients(&state, headers)?;
     let answer = within_deadline(&state, blocking(move || engine.query(&query, &dataset))).await?;
     render(&answer, params.format.as_deref(), headers)
 }
@@ -169,9 +170,10 @@ pub(super) async fn named_query(
     let params = Params::from_url(raw.as_deref())?;
     let engine = state.engine.clone();
     let values = params.other;
+    let public_only = !grants_patients(&state, &headers)?;
     let answer = within_deadline(
         &state,
-        blocking(move || engine.run_named_query(&name, &values)),
+        blocking(move || engine.run_named_query(&name, &values, public_only)),
     )
     .await?;
     render(&answer, params.format.as_deref(), &headers)
@@ -234,6 +236,33 @@ pub(super) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Api
             "unauthorized",
             "updates need the header Authorization: Bearer TOKEN",
         )),
+    }
+}
+
+/// Whether the caller may see patients' graphs and runs: a request without a bearer token may
+/// not (its queries run on the public graphs only); one with the server's token may; a wrong
+/// token is refused rather than quietly treated as none.
+pub(super) fn grants_patients(state: &AppState, headers: &HeaderMap) -> Result<bool, ApiError> {
+    if headers.get(header::AUTHORIZATION).is_none() {
+        return Ok(false);
+    }
+    authorize(state, headers).map(|()| true)
+}
+
+/// Who a request is, for the audit log: the token's fingerprint (never the token itself).
+pub(super) fn caller(headers: &HeaderMap) -> String {
+    use sha2::{Digest, Sha256};
+    match headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        Some(token) => {
+            let digest = Sha256::digest(token.trim().as_bytes());
+            let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+            format!("token:{hex}")
+        }
+        None => "anonymous".into(),
     }
 }
 

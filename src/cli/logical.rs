@@ -146,7 +146,7 @@ pub enum LogicalCommand {
     },
 }
 
-fn assignment(pair: &str) -> Result<(String, bool), String> {
+pub(super) fn assignment(pair: &str) -> Result<(String, bool), String> {
     let (node, value) = pair
         .split_once('=')
         .ok_or_else(|| format!("{pair:?} is not NODE=0|1"))?;

@@ -4,6 +4,7 @@
 mod logical;
 mod reason;
 mod render;
+mod twin;
 
 use crate::engine::{Engine, LoadSummary};
 use crate::import::Columns;
@@ -228,6 +229,19 @@ enum Command {
         #[command(subcommand)]
         question: logical::LogicalCommand,
     },
+    /// Patient twins: import FHIR records, list and show twins, simulate them (every read of a
+    /// twin is written to the audit log in the data directory).
+    Twin {
+        #[command(subcommand)]
+        command: twin::TwinCommand,
+    },
+    /// A recorded simulation run: its provenance and results (JSON), or its series (CSV).
+    Run {
+        id: String,
+        /// Print the run's time series (CSV) instead of its summary.
+        #[arg(long)]
+        series: bool,
+    },
     /// Show what changed between two versions of a file or graph: statements added and removed,
     /// grouped by subject.
     ///
@@ -398,7 +412,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         "--default-graph and --named-graph apply to inline queries only".into()
                     ));
                 }
-                engine.run_named_query(&name, &params)?
+                engine.run_named_query(&name, &params, false)?
             } else {
                 if !params.is_empty() {
                     bail!(crate::Error::BadInput(
@@ -421,6 +435,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         .iter()
                         .map(|g| iri(g))
                         .collect::<anyhow::Result<_>>()?,
+                    public_only: false,
                 };
                 engine.query(&text, &dataset)?
             };
@@ -465,6 +480,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Engine::in_memory(limits)?
             };
             logical::run(&engine, question, &mut out)?
+        }
+        Command::Twin { command } => twin::run(&open()?, command, &mut out)?,
+        Command::Run { id, series } => {
+            let (summary, series_file) = open()?.run(&id, &twin::local_user())?;
+            if series {
+                let text = std::fs::read_to_string(&series_file).with_context(|| {
+                    format!("cannot read the run's series {}", series_file.display())
+                })?;
+                write!(out, "{text}")?;
+            } else {
+                writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+            }
         }
         Command::Graphs { format } => {
             let graphs = open()?.graphs()?;

@@ -7,6 +7,7 @@
 //! identifier, never by label.
 
 pub mod bnet;
+pub mod fhir;
 pub mod gpml;
 pub mod logical;
 pub mod maboss;

@@ -11,6 +11,7 @@ mod extract;
 mod inference;
 mod load;
 mod query;
+mod twins;
 
 use crate::error::{Error, Result};
 use oxigraph::io::{RdfFormat, RdfSerializer};
@@ -31,6 +32,7 @@ pub use load::{
     RdfFormatChoice, SourceFormat,
 };
 pub use query::{CustomFunction, Dataset, QueryAnswer, QueryLimits, ResultFormat};
+pub use twins::{TwinImported, TwinSummary};
 
 /// The RDF store behind the engine: RocksDB on disk, or memory for tests.
 pub struct Store {

@@ -38,6 +38,10 @@ impl Default for QueryLimits {
 pub struct Dataset {
     pub default_graphs: Vec<NamedNode>,
     pub named_graphs: Vec<NamedNode>,
+    /// The caller may not see patients' graphs or their runs (see [`crate::vocab::is_private`]):
+    /// the dataset itself is cut down to the other graphs before the query runs, so no form of
+    /// query (`GRAPH ?g`, `FROM`, `FROM NAMED`, property paths) can reach them.
+    pub public_only: bool,
 }
 
 /// A query's whole answer, held in memory (bounded by [`QueryLimits::max_results`]).
@@ -258,6 +262,51 @@ impl Store {
         } else if spec.is_default_dataset() {
             // Every source lives in its own graph; a query without GRAPH sees all of them.
             spec.set_default_graph_as_union();
+        }
+        if dataset.public_only {
+            let public: Vec<NamedNode> = self
+                .inner
+                .named_graphs()
+                .filter_map(|g| match g {
+                    Ok(NamedOrBlankNode::NamedNode(g)) if !crate::vocab::is_private(g.as_str()) => {
+                        Some(Ok(g))
+                    }
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<Result<_, _>>()?;
+            let allowed = |g: &NamedNode| !crate::vocab::is_private(g.as_str());
+            // What the query (or the protocol) asked for, less the private graphs; all public
+            // graphs where it asked for nothing in particular.
+            let default: Vec<GraphName> = match spec.default_graph_graphs() {
+                Some(graphs) => graphs
+                    .iter()
+                    .filter(|g| match g {
+                        GraphName::NamedNode(n) => allowed(n),
+                        _ => true,
+                    })
+                    .cloned()
+                    .collect(),
+                None => std::iter::once(GraphName::DefaultGraph)
+                    .chain(public.iter().cloned().map(GraphName::NamedNode))
+                    .collect(),
+            };
+            let named: Vec<NamedOrBlankNode> = match spec.available_named_graphs() {
+                Some(graphs) => graphs
+                    .iter()
+                    .filter(|g| match g {
+                        NamedOrBlankNode::NamedNode(n) => allowed(n),
+                        _ => false,
+                    })
+                    .cloned()
+                    .collect(),
+                None => public
+                    .into_iter()
+                    .map(NamedOrBlankNode::NamedNode)
+                    .collect(),
+            };
+            spec.set_default_graph(default);
+            spec.set_available_named_graphs(named);
         }
         for (variable, value) in bindings {
             prepared = prepared.substitute_variable(variable.clone(), value.clone());

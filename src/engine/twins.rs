@@ -1,0 +1,460 @@
+//! What can be done with patient twins? Import FHIR records, list and read twins (every read
+//! audited), personalize a pathway's logical model from a twin's record, simulate it, and
+//! record the run with its provenance in the store and its series beside it.
+
+use super::{Engine, ModelSource, RunOptions};
+use crate::error::{Error, Result};
+use crate::import::fhir::{FhirBatch, RecordProblem};
+use crate::store::{TwinImported, TwinSummary};
+use crate::twin::provenance::{self, ScenarioDrug, ScenarioHold};
+use crate::twin::{personalize, Change, Personalization, RunRecord, RunResult, TwinRecord};
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What an import of FHIR files did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TwinImportReport {
+    pub twins: Vec<TwinImported>,
+    /// Bad records, left out (or, with `strict`, the reason nothing was imported).
+    pub problems: Vec<RecordProblem>,
+    /// Resource types that are not part of a twin's record, counted.
+    pub left_out: BTreeMap<String, usize>,
+    pub resources: usize,
+    pub files: usize,
+}
+
+/// A twin's record with what the personalization rules make of it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TwinView {
+    #[serde(flatten)]
+    pub record: TwinRecord,
+    pub personalization: Personalization,
+}
+
+/// What a simulation of a twin is asked to do; the twin's record adds the rest.
+#[derive(Debug, Clone, Default)]
+pub struct TwinScenario {
+    /// The pathway (IRI or CURIE); its logical model is simulated.
+    pub pathway: String,
+    /// Drugs given on top of the twin's active medications (names, CURIEs or IRIs).
+    pub drugs: Vec<String>,
+    /// Input nodes' values.
+    pub inputs: Vec<(String, bool)>,
+    /// Nodes held by request; they override the twin's rules.
+    pub fix: Vec<(String, bool)>,
+    /// Leave the twin's active medications out (to compare with and without them).
+    pub without_medications: bool,
+    pub options: RunOptions,
+}
+
+/// One line of the audit log: who read which twin's data, when, and how.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    pub time: String,
+    pub who: String,
+    pub action: String,
+    pub twin: String,
+}
+
+/// The files a twin import reads: JSON and NDJSON, folders searched recursively.
+fn fhir_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        let read = std::fs::read_dir(dir).map_err(|source| Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut entries: Vec<PathBuf> = read.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("ndjson"))
+            {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+impl Engine {
+    /// Imports FHIR files and folders as twins. Bad records are reported and left out, or,
+    /// with `strict`, nothing is imported; either way nothing is half-written.
+    pub fn import_twins(&self, paths: &[PathBuf], strict: bool) -> Result<TwinImportReport> {
+        let files = fhir_files(paths)?;
+        if files.is_empty() {
+            return Err(Error::BadInput(
+                "no FHIR files (.json, .ndjson) to import".into(),
+            ));
+        }
+        let mut inputs = Vec::new();
+        for file in &files {
+            let bytes = std::fs::read(file).map_err(|source| Error::Read {
+                path: file.clone(),
+                source,
+            })?;
+            inputs.push((file.clone(), bytes));
+        }
+        let inputs: Vec<(&Path, &[u8])> = inputs
+            .iter()
+            .map(|(f, b)| (f.as_path(), b.as_slice()))
+            .collect();
+        self.import_twin_sources(&inputs, strict)
+    }
+
+    /// Imports FHIR content held in memory (an HTTP upload, the bundled sample twins).
+    pub fn import_twin_sources(
+        &self,
+        sources: &[(&Path, &[u8])],
+        strict: bool,
+    ) -> Result<TwinImportReport> {
+        let joins = self.store.twin_joins()?;
+        let mut batch = FhirBatch::default();
+        for (file, bytes) in sources {
+            batch.read_file(bytes, file, &joins);
+        }
+        let mut report = TwinImportReport {
+            problems: batch.problems.clone(),
+            left_out: batch.left_out.clone(),
+            resources: batch.resources,
+            files: sources.len(),
+            ..Default::default()
+        };
+        if !batch.problems.is_empty() && (strict || batch.twins.is_empty()) {
+            let listed: Vec<String> = batch.problems.iter().map(|p| p.to_string()).collect();
+            return Err(Error::BadInput(format!(
+                "nothing was imported: {} bad record{}{}:\n  {}",
+                listed.len(),
+                if listed.len() == 1 { "" } else { "s" },
+                if strict { " (--strict)" } else { "" },
+                listed.join("\n  ")
+            )));
+        }
+        report.twins = self.store.import_twins(&batch)?;
+        Ok(report)
+    }
+
+    /// The bundled sample twins (`pathways/twins/`), imported on first start.
+    pub fn import_bundled_twins(&self) -> Result<TwinImportReport> {
+        let files: Vec<(PathBuf, &[u8])> = super::bundled_files("pathways/twins/")
+            .filter(|(path, _)| path.ends_with(".json"))
+            .map(|(path, bytes)| (PathBuf::from(format!("bundled:{path}")), bytes))
+            .collect();
+        if files.is_empty() {
+            return Ok(TwinImportReport::default());
+        }
+        let sources: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), *b)).collect();
+        self.import_twin_sources(&sources, true)
+    }
+
+    /// Every twin (an audited read of their names and birth dates).
+    pub fn twins(&self, who: &str) -> Result<Vec<TwinSummary>> {
+        let twins = self.store.twins()?;
+        self.audit(who, "list", "*")?;
+        Ok(twins)
+    }
+
+    /// One twin's record and what the rules make of it (an audited read).
+    pub fn twin(&self, id: &str, who: &str) -> Result<TwinView> {
+        let record = self
+            .store
+            .twin_record(id)?
+            .ok_or_else(|| Error::NotFound(format!("no twin {id:?} (see `twinpath twin list`)")))?;
+        self.audit(who, "read", id)?;
+        let rules = self.store.personalization_rules()?;
+        let personalization = personalize(&record, &rules);
+        Ok(TwinView {
+            record,
+            personalization,
+        })
+    }
+
+    /// Simulates a pathway's logical model personalized by a twin's record, stochastically,
+    /// and records the run: its provenance and summary in the store, its series in the data
+    /// directory.
+    pub fn simulate_twin(&self, id: &str, scenario: &TwinScenario, who: &str) -> Result<RunRecord> {
+        let started = provenance::now();
+        let view = self.twin(id, who)?;
+        let pathway_name = scenario.pathway.trim();
+        if pathway_name.is_empty() {
+            return Err(Error::BadInput("name the pathway to simulate".into()));
+        }
+        let pathway = crate::vocab::expand(pathway_name).unwrap_or_else(|| pathway_name.to_owned());
+        let source = ModelSource::Pathway(pathway.clone());
+        let compiled = self.logical_model(&source)?;
+        let node_of = |gene: &str| {
+            compiled
+                .iris
+                .iter()
+                .position(|iri| iri == gene)
+                .map(|i| compiled.model.nodes[i].name.clone())
+        };
+
+        // Holds in the order they override one another: the twin's findings, then drugs
+        // (an antibody blocks an amplified receptor), then what the caller held.
+        let mut holds: Vec<ScenarioHold> = Vec::new();
+        let mut drugs: Vec<ScenarioDrug> = Vec::new();
+        let set = |holds: &mut Vec<ScenarioHold>, hold: ScenarioHold| {
+            holds.retain(|h| h.node != hold.node);
+            holds.push(hold);
+        };
+        for applied in &view.personalization.applied {
+            match &applied.change {
+                Change::Hold { gene, on } => {
+                    if let Some(node) = node_of(gene) {
+                        set(
+                            &mut holds,
+                            ScenarioHold {
+                                node,
+                                node_iri: Some(gene.clone()),
+                                on: *on,
+                                because: applied.rule.clone(),
+                                finding: Some(applied.finding.clone()),
+                            },
+                        );
+                    }
+                }
+                Change::Give { drug } if !scenario.without_medications => {
+                    drugs.push(ScenarioDrug {
+                        drug: drug.clone(),
+                        because: applied.rule.clone(),
+                        finding: Some(applied.finding.clone()),
+                    })
+                }
+                Change::Give { .. } => {}
+            }
+        }
+        let requested = format!("{}Requested", crate::vocab::TW);
+        let net = self.network()?;
+        for name in &scenario.drugs {
+            let node = self.resolve(&net, name)?;
+            drugs.push(ScenarioDrug {
+                drug: net.node(node).iri.clone(),
+                because: requested.clone(),
+                finding: None,
+            });
+        }
+        for drug in &drugs {
+            // A medication whose drug acts on nothing in this model changes nothing here.
+            let held = match self.drug_holds(&source, std::slice::from_ref(&drug.drug)) {
+                Ok(held) => held,
+                Err(_) if drug.because != requested => continue,
+                Err(e) => return Err(e),
+            };
+            for (node, on) in held {
+                let node_iri = compiled
+                    .model
+                    .index(&node)
+                    .map(|i| compiled.iris[i].clone());
+                set(
+                    &mut holds,
+                    ScenarioHold {
+                        node,
+                        node_iri,
+                        on,
+                        because: drug.drug.clone(),
+                        finding: drug.finding.clone(),
+                    },
+                );
+            }
+        }
+        for (node, on) in &scenario.fix {
+            let node_iri = compiled.model.index(node).map(|i| compiled.iris[i].clone());
+            set(
+                &mut holds,
+                ScenarioHold {
+                    node: node.clone(),
+                    node_iri,
+                    on: *on,
+                    because: requested.clone(),
+                    finding: None,
+                },
+            );
+        }
+        let mut fixed: Vec<(String, bool)> = scenario.inputs.clone();
+        fixed.retain(|(n, _)| !holds.iter().any(|h| h.node == *n));
+        fixed.extend(holds.iter().map(|h| (h.node.clone(), h.on)));
+
+        let trajectories = self.logical_simulate(&source, &fixed, &scenario.options)?;
+        let last = trajectories
+            .last()
+            .ok_or_else(|| Error::BadInput("the run has no time window (max time 0?)".into()))?;
+        let results: Vec<RunResult> = trajectories
+            .nodes
+            .iter()
+            .zip(&last.marginals)
+            .map(|(node, (p, e))| RunResult {
+                node: node.clone(),
+                node_iri: compiled.model.index(node).map(|i| compiled.iris[i].clone()),
+                probability: *p,
+                standard_error: *e,
+                at_time: last.time,
+            })
+            .collect();
+
+        let mut graphs = Vec::new();
+        let mut used = self.store.graphs_about(&pathway)?;
+        for drug in &drugs {
+            for g in self.store.graphs_about(&drug.drug)? {
+                if !used.contains(&g) {
+                    used.push(g);
+                }
+            }
+        }
+        for g in used {
+            graphs.push((g.as_str().to_owned(), self.store.graph_hash(&g)?));
+        }
+        let run_id = new_run_id(id, &started);
+        let series_name = format!("runs/{}.csv", crate::vocab::encode_segment(&run_id));
+        let series_path = self.data_path().join(&series_name);
+        if let Some(parent) = series_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Read {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        std::fs::write(&series_path, trajectories.to_marginals_csv()).map_err(|source| {
+            Error::Read {
+                path: series_path.clone(),
+                source,
+            }
+        })?;
+        let settings_max_time = last.time + trajectories_tick(&trajectories);
+        let record = RunRecord {
+            iri: provenance::run_iri(&run_id),
+            id: run_id,
+            twin: Some(view.record.iri.clone()),
+            requested_by: who.to_owned(),
+            started,
+            ended: provenance::now(),
+            pathway,
+            graphs,
+            kind: "logical-stochastic".into(),
+            seed: trajectories.seed,
+            trajectories: trajectories.trajectories,
+            max_time: settings_max_time,
+            holds,
+            inputs: scenario.inputs.clone(),
+            drugs,
+            results,
+            series_file: Some(series_name),
+            software: concat!("twinpath ", env!("CARGO_PKG_VERSION")).into(),
+        };
+        self.store.record_run(&record.quads())?;
+        self.audit(who, "simulate", id)?;
+        Ok(record)
+    }
+
+    /// A recorded run as JSON (an audited read of its twin's data), and its series file.
+    pub fn run(&self, id: &str, who: &str) -> Result<(serde_json::Value, PathBuf)> {
+        let (summary, twin) = self
+            .store
+            .run_summary(id)?
+            .ok_or_else(|| Error::NotFound(format!("no run {id:?}")))?;
+        self.audit(who, "read-run", &twin)?;
+        let series = summary
+            .get("series")
+            .and_then(|s| s.as_str())
+            .map(|s| self.data_path().join(s))
+            .unwrap_or_default();
+        Ok((summary, series))
+    }
+
+    /// Where runs' series files are written: the data directory, or for an engine in memory a
+    /// folder of its own under the system's temporary directory.
+    fn data_path(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("twinpath-memory-{}", std::process::id()))
+        })
+    }
+
+    /// Appends to the audit log (`audit.log` in the data directory, one JSON object a line).
+    fn audit(&self, who: &str, action: &str, twin: &str) -> Result<()> {
+        let entry = AuditEntry {
+            time: provenance::now(),
+            who: who.to_owned(),
+            action: action.to_owned(),
+            twin: twin.to_owned(),
+        };
+        let line = serde_json::to_string(&entry)
+            .map_err(|e| Error::BadInput(format!("audit entry: {e}")))?;
+        let path = self.data_path().join("audit.log");
+        let _guard = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Read {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+        writeln!(file, "{line}").map_err(Error::Io)?;
+        Ok(())
+    }
+
+    /// The audit log's entries, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
+        let path = self.data_path().join("audit.log");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
+    }
+}
+
+fn trajectories_tick(t: &crate::sim::logical::stochastic::Trajectories) -> f64 {
+    match t.windows.as_slice() {
+        [.., a, b] => b.time - a.time,
+        _ => 0.0,
+    }
+}
+
+/// A run id: the start time, then a short hash that tells apart runs started in one second.
+fn new_run_id(twin: &str, started: &str) -> String {
+    use sha2::{Digest, Sha256};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let digest = Sha256::digest(format!(
+        "{twin}|{started}|{nanos}|{n}|{}",
+        std::process::id()
+    ));
+    let stamp: String = started
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(14)
+        .collect();
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{stamp}-{hex}")
+}
