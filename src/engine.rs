@@ -46,7 +46,8 @@ pub struct Engine {
     search_init: Mutex<()>,
     /// The signed interaction network, built from the store on first use after each write.
     network: RwLock<Option<Arc<crate::model::Network>>>,
-    /// The data directory (runs' series files, the audit log); `None` for a store in memory.
+    /// The data directory (runs' series files, the audit log); for a store in memory, a
+    /// folder of its own under the system's temporary directory.
     data_dir: Option<PathBuf>,
     /// One writer at a time appends to the audit log.
     audit_lock: Mutex<()>,
@@ -78,7 +79,13 @@ impl Engine {
 
     /// An engine on an in-memory store.
     pub fn in_memory(limits: QueryLimits) -> Result<Self> {
-        Ok(Self::with_store(Store::in_memory()?, limits))
+        // Runs' series and the audit log still need a folder: one of its own per engine.
+        static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut engine = Self::with_store(Store::in_memory()?, limits);
+        engine.data_dir =
+            Some(std::env::temp_dir().join(format!("twinpath-memory-{}-{n}", std::process::id())));
+        Ok(engine)
     }
 
     fn with_store(store: Store, limits: QueryLimits) -> Self {

@@ -27,7 +27,15 @@ fn first_binding(reply: &Reply, var: &str) -> String {
 #[tokio::test]
 async fn get_counts_the_bundled_triples() {
     let engine = bundled_engine(limits());
-    let expected = engine.store().len().expect("len");
+    // Everything but the sample twins' graphs, which a caller without the token never sees.
+    let mut expected = engine.store().len().expect("len");
+    for graph in engine.store().named_graphs().expect("graphs") {
+        if let oxigraph::model::NamedOrBlankNode::NamedNode(g) = graph {
+            if twinpath::vocab::is_private(g.as_str()) {
+                expected -= engine.store().graph_len(&g).expect("graph");
+            }
+        }
+    }
     let reply = send(&engine, None, sparql_get(COUNT_ALL, None)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert!(reply

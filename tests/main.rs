@@ -11,5 +11,6 @@ mod queries;
 mod reason;
 mod search;
 mod store;
+mod twins;
 
 mod bench;

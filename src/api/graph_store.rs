@@ -50,6 +50,15 @@ pub(super) async fn get(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (graph, format) = graph_param(raw.as_deref())?;
+    if crate::vocab::is_private(graph.as_str()) {
+        // A patient's graph (or a run's) is read with the token only, and audited.
+        authorize(&state, &headers)?;
+        state.engine.audit(
+            &super::sparql::caller(&headers),
+            "read-graph",
+            graph.as_str(),
+        )?;
+    }
     let engine = state.engine.clone();
     let wanted = graph.clone();
     let answer = blocking(move || engine.graph_content(&wanted))

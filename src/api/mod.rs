@@ -10,6 +10,7 @@ mod logical;
 mod page;
 mod reason;
 mod sparql;
+mod twins;
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -62,6 +63,10 @@ pub fn router(engine: Arc<Engine>, config: ApiConfig) -> Router {
                 .put(graph_store::put)
                 .delete(graph_store::delete),
         )
+        .route("/twins", get(twins::list).post(twins::import))
+        .route("/twins/{id}", get(twins::show))
+        .route("/twins/{id}/simulate", axum::routing::post(twins::simulate))
+        .route("/runs/{id}", get(twins::run))
         .route("/queries", get(named_queries))
         .route("/queries/{name}", get(sparql::named_query))
         .with_state(state)
@@ -218,9 +223,18 @@ async fn health(State(state): State<AppState>) -> Json<dto::Health> {
     })
 }
 
-async fn graphs(State(state): State<AppState>) -> Result<Response, ApiError> {
+/// `GET /graphs`: the graphs of the store; patients' and runs' graphs only with the token.
+async fn graphs(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let private = sparql::grants_patients(&state, &headers)?;
     let engine = state.engine.clone();
-    Ok(Json(blocking(move || engine.graphs()).await?).into_response())
+    let mut graphs = blocking(move || engine.graphs()).await?;
+    if !private {
+        graphs.retain(|g| !crate::vocab::is_private(&g.graph));
+    }
+    Ok(Json(graphs).into_response())
 }
 
 /// `GET /search?q=TEXT&type=T&limit=N&offset=N`: entities best first.

@@ -377,16 +377,14 @@ impl Engine {
         Ok((summary, series))
     }
 
-    /// Where runs' series files are written: the data directory, or for an engine in memory a
-    /// folder of its own under the system's temporary directory.
+    /// Where runs' series files and the audit log are written.
     fn data_path(&self) -> PathBuf {
-        self.data_dir.clone().unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("twinpath-memory-{}", std::process::id()))
-        })
+        self.data_dir.clone().unwrap_or_else(std::env::temp_dir)
     }
 
-    /// Appends to the audit log (`audit.log` in the data directory, one JSON object a line).
-    fn audit(&self, who: &str, action: &str, twin: &str) -> Result<()> {
+    /// Appends to the audit log (`audit.log` in the data directory, one JSON object a line):
+    /// who read which twin's data (`*`: any twin, as a query with the token may), when, how.
+    pub fn audit(&self, who: &str, action: &str, twin: &str) -> Result<()> {
         let entry = AuditEntry {
             time: provenance::now(),
             who: who.to_owned(),

@@ -17,7 +17,7 @@
 
 use crate::vocab;
 use oxigraph::model::vocab::xsd;
-use oxigraph::model::{GraphName, Literal, NamedNode, Quad, Term};
+use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -245,6 +245,16 @@ impl FhirBatch {
                     if reader.problems.is_empty() {
                         self.resources += 1;
                         let into = self.twins.entry(twin).or_default();
+                        // The same resource read twice in one import: the later one wins, as
+                        // it would had the files been imported one after the other.
+                        for resource in &statements.resources {
+                            if into.resources.contains(resource) {
+                                into.quads.retain(|q| match &q.subject {
+                                    NamedOrBlankNode::NamedNode(n) => n.as_str() != resource,
+                                    _ => true,
+                                });
+                            }
+                        }
                         into.has_patient |= statements.has_patient;
                         into.resources.extend(statements.resources);
                         into.quads.extend(statements.quads);
