@@ -339,3 +339,141 @@ fn validate_load_and_diff_for_curators() {
         stderr(&out)
     );
 }
+
+#[test]
+fn twins_from_the_command_line_with_runs_and_the_audit_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(twinpath(&data, &["init"]).status.success());
+
+    // JSON list: at least id, name, birthDate and sex.
+    let out = twinpath(&data, &["twin", "list", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let her2 = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|t| t["id"] == "her2-amplified-breast")
+        .expect("sample twin");
+    assert_eq!(her2["birthDate"], "1974-03-14");
+    assert_eq!(her2["sex"], "female");
+    assert_eq!(her2["name"], "Alpha Testpatient");
+
+    // Import prints each twin's id; a bad file exits 2 naming the record.
+    let bulk = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/patients/synthea_bulk_ndjson_10pt/Patient.000.ndjson");
+    let bulk = bulk.to_str().expect("path");
+    let out = twinpath(&data, &["twin", "import", bulk]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("129c6ac7-8d06-89de-ad63-0204a93e76c3\tcreated"),
+        "{}",
+        stdout(&out)
+    );
+    let bad = dir.path().join("bad.ndjson");
+    std::fs::write(&bad, "{\"resourceType\":\"Observation\",\"id\":\"x\",\"status\":\"final\",\"code\":{\"text\":\"t\"}}\n").expect("write");
+    let out = twinpath(
+        &data,
+        &["twin", "import", "--strict", bad.to_str().expect("path")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("line 1") || stderr(&out).contains("Observation/x"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("Observation.subject"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The text view names the variants with gene, change and allele fraction.
+    let out = twinpath(&data, &["twin", "show", "her2-amplified-breast"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("TP53 NM_000546.6:c.818G>A p.Arg273His VAF 0.41"),
+        "{text}"
+    );
+    assert!(text.contains("rule:amplification-holds-on"), "{text}");
+    let out = twinpath(&data, &["twin", "show", "nobody"]);
+    assert!(!out.status.success());
+
+    // A twin's run and a pathway's recorded run, each readable back.
+    let out = twinpath(
+        &data,
+        &[
+            "twin",
+            "simulate",
+            "braf-melanoma",
+            "--trajectories",
+            "200",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let braf = run["holds"]
+        .as_array()
+        .expect("holds")
+        .iter()
+        .find(|h| h["node"] == "BRAF")
+        .expect("BRAF held");
+    assert_eq!(braf["on"], true);
+    assert_eq!(
+        braf["because"],
+        "https://twinpath.org/id/rule/gain-of-function-holds-on"
+    );
+    let id = run["id"].as_str().expect("id");
+    let out = twinpath(&data, &["run", id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(summary["twinId"], "braf-melanoma");
+    let out = twinpath(&data, &["run", id, "--series"]);
+    assert!(stdout(&out).starts_with("time"), "{}", stdout(&out));
+
+    let out = twinpath(
+        &data,
+        &[
+            "logical",
+            "simulate",
+            "--pathway",
+            "pw:cancer-map",
+            "--fix",
+            "TP53=0",
+            "--trajectories",
+            "100",
+            "--max-time",
+            "5",
+            "--record",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = stderr(&out);
+    let id = line
+        .split_whitespace()
+        .skip_while(|w| *w != "run")
+        .nth(1)
+        .expect("recorded run id")
+        .to_owned();
+    let out = twinpath(&data, &["run", &id]);
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert!(summary["twin"].is_null());
+    assert_eq!(summary["scenario"]["holds"][0]["node"], "TP53");
+    assert_eq!(
+        summary["pathway"],
+        "https://twinpath.org/id/pathway/cancer-map"
+    );
+
+    // Every read is in the audit log, by the local user.
+    let log = std::fs::read_to_string(data.join("audit.log")).expect("audit log");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"action\":\"read\"") && l.contains("her2-amplified-breast")),
+        "{log}"
+    );
+    assert!(log.lines().all(|l| l.contains("\"who\":\"cli:")), "{log}");
+}

@@ -143,6 +143,11 @@ pub enum LogicalCommand {
         marginals: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Record the run in the store (with --pathway): a tw:SimulationRun with the pathway's
+        /// content hash, the scenario, the seed and the results; the series in the data
+        /// directory's runs/ (see docs/twins.md).
+        #[arg(long, requires = "pathway")]
+        record: bool,
     },
 }
 
@@ -308,6 +313,7 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
             out: probtraj,
             marginals,
             format,
+            record,
         } => {
             let options = RunOptions {
                 trajectories,
@@ -316,7 +322,21 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
                 max_time,
                 time_tick,
             };
-            let run = engine.logical_simulate(&model.source(), &model.held(engine)?, &options)?;
+            let run = match (&model.pathway, record) {
+                (Some(pathway), true) => {
+                    let (recorded, run) = engine.simulate_pathway_recorded(
+                        pathway,
+                        &model.inputs,
+                        &model.fix,
+                        &model.drug,
+                        &options,
+                        &super::twin::local_user(),
+                    )?;
+                    eprintln!("recorded run {} ({})", recorded.id, recorded.iri);
+                    run
+                }
+                _ => engine.logical_simulate(&model.source(), &model.held(engine)?, &options)?,
+            };
             if let Some(path) = probtraj {
                 std::fs::write(&path, run.to_probtraj())
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;

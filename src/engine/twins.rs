@@ -48,6 +48,17 @@ pub struct TwinScenario {
     pub options: RunOptions,
 }
 
+/// A scenario ready to run: what `run_and_record` needs besides the run options.
+struct Recorded<'a> {
+    pathway: String,
+    compiled: &'a crate::store::CompiledLogical,
+    twin: Option<String>,
+    holds: Vec<ScenarioHold>,
+    inputs: Vec<(String, bool)>,
+    drugs: Vec<ScenarioDrug>,
+    started: String,
+}
+
 /// One line of the audit log: who read which twin's data, when, and how.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEntry {
@@ -288,11 +299,126 @@ impl Engine {
                 },
             );
         }
-        let mut fixed: Vec<(String, bool)> = scenario.inputs.clone();
+        let record = self.run_and_record(
+            Recorded {
+                pathway,
+                compiled: &compiled,
+                twin: Some(view.record.iri.clone()),
+                holds,
+                inputs: scenario.inputs.clone(),
+                drugs,
+                started,
+            },
+            &source,
+            &scenario.options,
+            who,
+        )?;
+        self.audit(who, "simulate", id)?;
+        Ok(record)
+    }
+
+    /// Simulates a pathway's logical model (not a twin's) and records the run, as
+    /// `twinpath logical simulate --pathway … --record` asks: the drugs' targets and the held
+    /// nodes are the scenario.
+    pub fn simulate_pathway_recorded(
+        &self,
+        pathway: &str,
+        inputs: &[(String, bool)],
+        fix: &[(String, bool)],
+        drug_names: &[String],
+        options: &RunOptions,
+        who: &str,
+    ) -> Result<(RunRecord, crate::sim::logical::stochastic::Trajectories)> {
+        let started = provenance::now();
+        let pathway =
+            crate::vocab::expand(pathway.trim()).unwrap_or_else(|| pathway.trim().to_owned());
+        let source = ModelSource::Pathway(pathway.clone());
+        let compiled = self.logical_model(&source)?;
+        let requested = format!("{}Requested", crate::vocab::TW);
+        let net = self.network()?;
+        let mut drugs = Vec::new();
+        for name in drug_names {
+            let node = self.resolve(&net, name)?;
+            drugs.push(ScenarioDrug {
+                drug: net.node(node).iri.clone(),
+                because: requested.clone(),
+                finding: None,
+            });
+        }
+        // As `logical simulate` holds them: the fixed nodes, then the drugs' targets (a drug
+        // acts on a mutated target).
+        let mut holds: Vec<ScenarioHold> = Vec::new();
+        for (node, on) in fix {
+            holds.retain(|h| h.node != *node);
+            holds.push(ScenarioHold {
+                node_iri: compiled.model.index(node).map(|i| compiled.iris[i].clone()),
+                node: node.clone(),
+                on: *on,
+                because: requested.clone(),
+                finding: None,
+            });
+        }
+        for drug in &drugs {
+            for (node, on) in self.drug_holds(&source, std::slice::from_ref(&drug.drug))? {
+                holds.retain(|h: &ScenarioHold| h.node != node);
+                holds.push(ScenarioHold {
+                    node_iri: compiled
+                        .model
+                        .index(&node)
+                        .map(|i| compiled.iris[i].clone()),
+                    node,
+                    on,
+                    because: drug.drug.clone(),
+                    finding: None,
+                });
+            }
+        }
+        let recorded = Recorded {
+            pathway,
+            compiled: &compiled,
+            twin: None,
+            holds,
+            inputs: inputs.to_vec(),
+            drugs,
+            started,
+        };
+        self.run_and_record_with_series(recorded, &source, options, who)
+    }
+
+    fn run_and_record(
+        &self,
+        recorded: Recorded<'_>,
+        source: &ModelSource,
+        options: &RunOptions,
+        who: &str,
+    ) -> Result<RunRecord> {
+        Ok(self
+            .run_and_record_with_series(recorded, source, options, who)?
+            .0)
+    }
+
+    /// Runs the scenario, then writes the series file and the run's statements.
+    fn run_and_record_with_series(
+        &self,
+        recorded: Recorded<'_>,
+        source: &ModelSource,
+        options: &RunOptions,
+        who: &str,
+    ) -> Result<(RunRecord, crate::sim::logical::stochastic::Trajectories)> {
+        let Recorded {
+            pathway,
+            compiled,
+            twin,
+            holds,
+            inputs,
+            drugs,
+            started,
+        } = recorded;
+        let mut fixed: Vec<(String, bool)> = inputs.clone();
         fixed.retain(|(n, _)| !holds.iter().any(|h| h.node == *n));
         fixed.extend(holds.iter().map(|h| (h.node.clone(), h.on)));
 
-        let trajectories = self.logical_simulate(&source, &fixed, &scenario.options)?;
+        let trajectories = self.logical_simulate(source, &fixed, options)?;
         let last = trajectories
             .last()
             .ok_or_else(|| Error::BadInput("the run has no time window (max time 0?)".into()))?;
@@ -321,7 +447,7 @@ impl Engine {
         for g in used {
             graphs.push((g.as_str().to_owned(), self.store.graph_hash(&g)?));
         }
-        let run_id = new_run_id(id, &started);
+        let run_id = new_run_id(twin.as_deref().unwrap_or(&pathway), &started);
         let series_name = format!("runs/{}.csv", crate::vocab::encode_segment(&run_id));
         let series_path = self.data_path().join(&series_name);
         if let Some(parent) = series_path.parent() {
@@ -340,7 +466,7 @@ impl Engine {
         let record = RunRecord {
             iri: provenance::run_iri(&run_id),
             id: run_id,
-            twin: Some(view.record.iri.clone()),
+            twin,
             requested_by: who.to_owned(),
             started,
             ended: provenance::now(),
@@ -351,15 +477,14 @@ impl Engine {
             trajectories: trajectories.trajectories,
             max_time: settings_max_time,
             holds,
-            inputs: scenario.inputs.clone(),
+            inputs,
             drugs,
             results,
             series_file: Some(series_name),
             software: concat!("twinpath ", env!("CARGO_PKG_VERSION")).into(),
         };
         self.store.record_run(&record.quads())?;
-        self.audit(who, "simulate", id)?;
-        Ok(record)
+        Ok((record, trajectories))
     }
 
     /// A recorded run as JSON (an audited read of its twin's data), and its series file.

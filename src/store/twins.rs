@@ -160,8 +160,16 @@ impl Store {
     /// its earlier statements (a re-import updates, never duplicates); a Patient replaces the
     /// twin's demographics. Nothing is written when anything fails.
     pub fn import_twins(&self, batch: &FhirBatch) -> Result<Vec<TwinImported>> {
-        let tw = |local: &str| NamedNode::new_unchecked(format!("{}{local}", vocab::TW));
         let _writer = self.lock_writer();
+        // Twins that are all new go through the bulk loader (as loads into new graphs do): it
+        // commits all or nothing too, without holding the whole import in a transaction's index.
+        let mut any_known = false;
+        for id in batch.twins.keys() {
+            any_known |= self.has_twin(id)?;
+        }
+        if !any_known {
+            return self.import_new_twins(batch);
+        }
         let mut transaction = self.inner.start_transaction()?;
         let mut out = Vec::new();
         for (id, statements) in &batch.twins {
@@ -196,23 +204,20 @@ impl Store {
                     }
                 }
             }
-            for quad in &stale {
+            // Replace by difference: a re-import of unchanged records writes nothing, so the
+            // transaction (held in memory until commit) stays small.
+            let header = Self::twin_header(&twin, id, &graph);
+            let incoming: std::collections::HashSet<&Quad> =
+                statements.quads.iter().chain(header.iter()).collect();
+            let existing: std::collections::HashSet<Quad> = stale.into_iter().collect();
+            for quad in existing.iter().filter(|q| !incoming.contains(q)) {
                 transaction.remove(quad);
             }
-            // Every twin is typed, even one whose Patient resource comes in a later file.
-            transaction.insert(&Quad::new(
-                twin.clone(),
-                NamedNode::new_unchecked("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                tw("PatientTwin"),
-                graph.clone(),
-            ));
-            transaction.insert(&Quad::new(
-                twin.clone(),
-                tw("twinId"),
-                oxigraph::model::Literal::new_simple_literal(id),
-                graph.clone(),
-            ));
-            transaction.extend(&statements.quads);
+            for quad in incoming {
+                if !existing.contains(quad) {
+                    transaction.insert(quad);
+                }
+            }
             out.push(TwinImported {
                 id: id.clone(),
                 iri: twin.as_str().to_owned(),
@@ -222,6 +227,44 @@ impl Store {
         }
         transaction.commit()?;
         Ok(out)
+    }
+
+    fn import_new_twins(&self, batch: &FhirBatch) -> Result<Vec<TwinImported>> {
+        let mut loader = self.inner.bulk_loader();
+        let mut out = Vec::new();
+        for (id, statements) in &batch.twins {
+            let graph = NamedNode::new(fhir::twin_graph(id))
+                .map_err(|e| Error::BadInput(format!("twin id {id:?}: {e}")))?;
+            let twin = NamedNode::new_unchecked(fhir::twin_iri(id));
+            loader.load_quads(Self::twin_header(&twin, id, &graph))?;
+            loader.load_quads(statements.quads.iter().cloned())?;
+            out.push(TwinImported {
+                id: id.clone(),
+                iri: twin.as_str().to_owned(),
+                created: true,
+                resources: statements.resources.len(),
+            });
+        }
+        loader.commit()?;
+        Ok(out)
+    }
+
+    /// Every twin is typed and carries its id, even one whose Patient comes in a later file.
+    fn twin_header(twin: &NamedNode, id: &str, graph: &NamedNode) -> [Quad; 2] {
+        [
+            Quad::new(
+                twin.clone(),
+                NamedNode::new_unchecked("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                NamedNode::new_unchecked(format!("{}PatientTwin", vocab::TW)),
+                graph.clone(),
+            ),
+            Quad::new(
+                twin.clone(),
+                NamedNode::new_unchecked(format!("{}twinId", vocab::TW)),
+                oxigraph::model::Literal::new_simple_literal(id),
+                graph.clone(),
+            ),
+        ]
     }
 
     /// Every twin, by id.
@@ -595,13 +638,13 @@ impl Store {
         let head =
             "PREFIX tw: <https://twinpath.org/ns#> PREFIX prov: <http://www.w3.org/ns/prov#>";
         let rows = self.select(&format!(
-            "{head} SELECT ?twin ?twinId ?pathway ?started ?ended ?who ?seed ?n ?maxTime ?version ?kind ?series WHERE {{
+            "{head} SELECT ?twin ?pathway ?started ?ended ?who ?seed ?n ?maxTime ?version ?kind ?series WHERE {{
                GRAPH <{graph}> {{ <{run}> tw:pathway ?pathway ; prov:startedAtTime ?started ;
                  prov:endedAtTime ?ended ; tw:requestedBy ?who ; tw:seed ?seed ; tw:trajectories ?n ;
                  tw:maxTime ?maxTime ; tw:softwareVersion ?version ; tw:simulationKind ?kind .
                  OPTIONAL {{ <{run}> tw:twin ?twin }}
                  OPTIONAL {{ <{run}> prov:generated ?s . ?s tw:seriesFile ?series }} }}
-               OPTIONAL {{ GRAPH ?tg {{ ?twin tw:twinId ?twinId }} }} }} LIMIT 1"
+               }} LIMIT 1"
         ))?;
         let Some(row) = rows.first() else {
             return Ok(None);
@@ -656,7 +699,16 @@ impl Store {
                        "standardError": number(r, "e"), "atTime": number(r, "t")})
             })
             .collect();
-        let twin_id = text(row, "twinId").unwrap_or_default();
+        let twin_id = match text(row, "twin") {
+            Some(twin) => self
+                .select(&format!(
+                    "{head} SELECT ?id WHERE {{ GRAPH ?g {{ <{twin}> tw:twinId ?id }} }} LIMIT 1"
+                ))?
+                .first()
+                .and_then(|r| text(r, "id"))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         let summary = json!({
             "id": id,
             "iri": run,
