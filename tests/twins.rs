@@ -656,6 +656,29 @@ async fn with_the_token_twins_are_served_simulated_and_audited() {
         "{log:?}"
     );
 
+    // A pathway's run recorded over HTTP: with the token only.
+    let body = r#"{"pathway": "pw:cancer-map", "fix": {"TP53": 0}, "trajectories": 100, "max_time": 5, "record": true}"#;
+    let request = |token: Option<&str>| {
+        let r = Request::post("/logical/simulate")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .expect("request");
+        match token {
+            Some(t) => with_token(r, t),
+            None => r,
+        }
+    };
+    let reply = send(&engine, token, request(None)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    let reply = send(&engine, token, request(Some("s3cret"))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let run_id = reply.json()["run"]["id"]
+        .as_str()
+        .expect("recorded")
+        .to_owned();
+    let (summary, _) = engine.run(&run_id, "test").expect("recorded run");
+    assert_eq!(summary["scenario"]["holds"][0]["node"], "TP53");
+
     // Importing over HTTP: NDJSON, one patient.
     let ndjson = std::fs::read(patients().join("synthea_bulk_ndjson_10pt/Patient.000.ndjson"))
         .expect("file");

@@ -67,6 +67,9 @@ pub struct LogicalRequest {
     pub threads: Option<usize>,
     pub max_time: Option<f64>,
     pub time_tick: Option<f64>,
+    /// For `simulate` on a pathway: record the run in the store (needs the token).
+    #[serde(default)]
+    pub record: bool,
 }
 
 /// The compiled rules of `POST /logical/rules`.

@@ -108,8 +108,19 @@ fn held(
 pub(super) async fn logical(
     State(state): State<AppState>,
     Path(question): Path<String>,
+    headers: axum::http::HeaderMap,
     Json(request): Json<LogicalRequest>,
 ) -> std::result::Result<Response, ApiError> {
+    // A recorded run is a write, and runs are private: both need the token.
+    let who = if request.record {
+        if question != "simulate" || request.pathway.is_none() {
+            return Err(bad("record is for simulate on a pathway"));
+        }
+        super::sparql::authorize(&state, &headers)?;
+        super::sparql::caller(&headers)
+    } else {
+        String::new()
+    };
     if !matches!(
         question.as_str(),
         "rules" | "attractors" | "perturb" | "simulate"
@@ -186,7 +197,6 @@ pub(super) async fn logical(
                 )?)
             }
             _ => {
-                let held = held(&engine, &request, &model)?;
                 let options = RunOptions {
                     trajectories: request.trajectories,
                     seed: request.seed,
@@ -194,6 +204,21 @@ pub(super) async fn logical(
                     max_time: request.max_time,
                     time_tick: request.time_tick,
                 };
+                if let (true, Some(pathway)) = (request.record, &request.pathway) {
+                    let to_bad = |e: ApiError| Error::BadInput(e.message);
+                    let (record, run) = engine.simulate_pathway_recorded(
+                        pathway,
+                        &holds(&request.inputs, "inputs").map_err(to_bad)?,
+                        &holds(&request.fix, "fix").map_err(to_bad)?,
+                        &request.drugs,
+                        &options,
+                        &who,
+                    )?;
+                    let mut answer = json(&run)?;
+                    answer["run"] = serde_json::json!({"id": record.id, "iri": record.iri});
+                    return Ok(answer);
+                }
+                let held = held(&engine, &request, &model)?;
                 json(&engine.logical_simulate(&model, &held, &options)?)
             }
         }
