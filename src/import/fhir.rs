@@ -455,7 +455,8 @@ impl ResourceReader<'_> {
             let path = format!("{}.medication[x]", self.kind);
             self.bad(&path, "required element missing");
         }
-        self.check_codings(&self.entry.resource.clone(), self.kind.to_owned());
+        let entry = self.entry;
+        self.check_codings(&entry.resource, self.kind.to_owned());
         if !self.problems.is_empty() {
             return Outcome::Bad;
         }
