@@ -131,13 +131,11 @@ pub(super) async fn logical(
             format!("no logical question {question:?}: rules, attractors, perturb or simulate"),
         ));
     }
-    if request
-        .semantics
-        .as_deref()
-        .is_some_and(|s| s != "async" && s != "asynchronous")
-    {
-        return Err(bad("only asynchronous semantics is implemented so far"));
-    }
+    let semantics = match request.semantics.as_deref() {
+        None => crate::sim::logical::Semantics::Asynchronous,
+        Some(name) => crate::sim::logical::Semantics::from_name(name)
+            .ok_or_else(|| bad(format!("semantics {name:?}: async or sync")))?,
+    };
     if request.trajectories.is_some_and(|n| n > MAX_TRAJECTORIES) {
         return Err(bad(format!("trajectories is at most {MAX_TRAJECTORIES}")));
     }
@@ -171,7 +169,7 @@ pub(super) async fn logical(
             }
             "attractors" => {
                 let held = held(&engine, &request, &model)?;
-                json(&engine.logical_attractors(&model, &held)?)
+                json(&engine.logical_attractors_under(&model, &held, semantics)?)
             }
             "perturb" => {
                 let held = held(&engine, &request, &model)?;

@@ -85,16 +85,16 @@ pub enum LogicalCommand {
         #[command(flatten)]
         model: ModelArgs,
     },
-    /// Every attractor of a Boolean network under asynchronous semantics: steady states and
-    /// cyclic attractors, found completely and symbolically.
+    /// Every attractor of a Boolean network under asynchronous (default) or synchronous
+    /// semantics: steady states and cyclic attractors, found completely and symbolically.
     ///
     /// JSON: {"attractors": [{"kind": "fixed"|"cyclic", "fixed": {node: 0|1}, "oscillating": [node],
-    /// "states": "N"}], "nodes": n, "semantics": "asynchronous"}.
+    /// "states": "N"}], "nodes": n, "semantics": "asynchronous"|"synchronous"}.
     Attractors {
         #[command(flatten)]
         model: ModelArgs,
-        /// Update semantics; only asynchronous is implemented so far.
-        #[arg(long, default_value = "async", value_name = "async")]
+        /// Update semantics: `async` (one node at a time) or `sync` (all nodes at once).
+        #[arg(long, default_value = "async", value_name = "async|sync")]
         semantics: String,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
@@ -202,12 +202,16 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
             semantics,
             format,
         } => {
-            if semantics != "async" && semantics != "asynchronous" {
+            let Some(semantics) = crate::sim::logical::Semantics::from_name(&semantics) else {
                 anyhow::bail!(crate::Error::BadInput(format!(
-                    "--semantics {semantics}: only asynchronous semantics is implemented so far"
+                    "--semantics {semantics}: async or sync"
                 )));
-            }
-            let answer = engine.logical_attractors(&model.source(), &model.held(engine)?)?;
+            };
+            let answer = engine.logical_attractors_under(
+                &model.source(),
+                &model.held(engine)?,
+                semantics,
+            )?;
             match format {
                 ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?,
                 ListFormat::Table => {

@@ -146,9 +146,24 @@ impl Engine {
         source: &ModelSource,
         fixed: &[(String, bool)],
     ) -> Result<Attractors> {
+        self.logical_attractors_under(source, fixed, logical::Semantics::Asynchronous)
+    }
+
+    /// The attractors under `semantics`: asynchronous (one node at a time) or synchronous
+    /// (all at once), with `fixed` nodes held.
+    pub fn logical_attractors_under(
+        &self,
+        source: &ModelSource,
+        fixed: &[(String, bool)],
+        semantics: logical::Semantics,
+    ) -> Result<Attractors> {
         let model = self.logical_model(source)?.model;
         let model = model.with_fixed(fixed).map_err(|e| bad(source, e))?;
-        logical::attractors(&model).map_err(|e| bad(source, e))
+        match semantics {
+            logical::Semantics::Asynchronous => logical::attractors(&model),
+            logical::Semantics::Synchronous => logical::sync::attractors(&model),
+        }
+        .map_err(|e| bad(source, e))
     }
 
     /// For each perturbation (a named set of nodes held on or off), the attractors' phenotypes.

@@ -9,6 +9,7 @@
 //! the cyclic ones that trap-space methods can miss included.
 
 pub mod stochastic;
+pub mod sync;
 
 use crate::model::logical::{Expr, LogicalModel};
 use biodivine_lib_param_bn::biodivine_std::traits::Set;
@@ -43,6 +44,24 @@ pub struct Attractors {
 impl Attractors {
     pub fn fixed_points(&self) -> usize {
         self.attractors.iter().filter(|a| a.kind == "fixed").count()
+    }
+}
+
+/// How nodes update: one at a time, any of them (asynchronous), or all at once (synchronous).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Semantics {
+    Asynchronous,
+    Synchronous,
+}
+
+impl Semantics {
+    /// `async`/`asynchronous` or `sync`/`synchronous`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "async" | "asynchronous" => Some(Semantics::Asynchronous),
+            "sync" | "synchronous" => Some(Semantics::Synchronous),
+            _ => None,
+        }
     }
 }
 
