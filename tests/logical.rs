@@ -658,3 +658,41 @@ fn synchronous_attractors_hold_every_cycle_that_stepping_reaches() {
         }
     }
 }
+
+/// Grieco 2013 under synchronous updates: 12 steady states, and every attractor of pyboolnet's
+/// published (incomplete: one per minimal trap space) synchronous list is one of ours.
+#[test]
+fn grieco_2013_synchronous_attractors_contain_pyboolnet_s() {
+    let (Some(model), Some(reference)) = (
+        shared("logical/grieco2013_mapk/grieco_mapk.bnet"),
+        shared("logical/grieco2013_mapk/pyboolnet_grieco_mapk_attrs_sync.json"),
+    ) else {
+        return;
+    };
+    let sync = engine()
+        .logical_attractors_under(
+            &file(model),
+            &[],
+            twinpath::sim::logical::Semantics::Synchronous,
+        )
+        .expect("synchronous attractors");
+    assert_eq!(sync.fixed_points(), 12);
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reference).expect("file")).expect("json");
+    let listed = reference["attractors"].as_array().expect("attractors");
+    assert_eq!(listed.len(), 18);
+    for attractor in listed {
+        let state = attractor["state"]["dict"].as_object().expect("state");
+        let ours = sync.attractors.iter().filter(|a| {
+            a.fixed
+                .iter()
+                .all(|(node, v)| state.get(node).and_then(|s| s.as_u64()) == Some(u64::from(*v)))
+        });
+        assert!(
+            ours.count() >= 1,
+            "pyboolnet's attractor {} is one of ours",
+            attractor["state"]["str"]
+        );
+    }
+    assert!(sync.attractors.len() >= 18);
+}

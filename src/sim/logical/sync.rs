@@ -5,8 +5,9 @@
 //! ends on a cycle and the attractors are exactly those cycles. Per combination of inputs:
 //! percolate what is forced (a node with a constant rule has that value after one step, for
 //! ever); then compute the limit set, the states that lie on cycles, by applying the image of
-//! `F` (a BDD relation over current and next states) to the whole space until it stops
-//! shrinking; then read the cycles off it one by one, following `F` from a witness state.
+//! `F` to the whole space until it stops shrinking (the relation `y ⇔ F(x)` is one BDD per
+//! node, conjoined with early quantification); then read the cycles off it one by one,
+//! following `F` from a witness state.
 
 use super::{percolate, Attractor, Attractors, MAX_SPLIT_INPUTS};
 use crate::model::logical::{Expr, LogicalModel, Op};
@@ -19,10 +20,10 @@ use std::collections::BTreeMap;
 const MAX_CYCLE: usize = 1 << 22;
 /// Most attractors listed per input combination.
 const MAX_ATTRACTORS: usize = 100_000;
-/// Most nodes left free (after percolation) in one input combination. The transition
-/// relation is one monolithic BDD, which grows too large beyond this on published models
-/// (Grieco 2013, 49 free nodes, does not finish); a partitioned relation would lift it.
-pub const MAX_FREE_NODES: usize = 40;
+/// Most nodes left free (after percolation) in one input combination: Grieco 2013 (49) takes
+/// about a minute and a half; Sizek 2024 (129 nodes) runs for minutes and gigabytes, so larger
+/// combinations are refused rather than left to run.
+pub const MAX_FREE_NODES: usize = 64;
 
 /// The synchronous attractors of `model`; `Err` names what the model's rules get wrong.
 pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
@@ -93,15 +94,35 @@ fn search(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Vec<Attractor>
         slot[i] = k;
     }
 
-    let mut relation = vars.mk_true();
+    // The relation `y ⇔ F(x)` is kept as one small BDD per node and conjoined into the image
+    // one at a time, each current-state variable quantified away as soon as no later part
+    // reads it (early quantification): a monolithic relation grows too large.
+    let mut parts = Vec::with_capacity(free.len());
+    let mut last_use = vec![None; free.len()];
     let mut identity = vars.mk_true();
     for (k, &i) in free.iter().enumerate() {
         let f = to_bdd(&rules[i], &vars, &x, &slot, model)?;
-        relation = relation.and(&vars.mk_var(y[k]).iff(&f));
+        for j in rules[i].nodes() {
+            if slot[j] != usize::MAX {
+                last_use[slot[j]] = Some(k);
+            }
+        }
+        parts.push(vars.mk_var(y[k]).iff(&f));
         identity = identity.and(&vars.mk_var(x[k]).iff(&vars.mk_var(y[k])));
     }
+    let mut quantify_after: Vec<Vec<BddVariable>> = vec![Vec::new(); free.len()];
+    let mut unread = Vec::new();
+    for (j, last) in last_use.iter().enumerate() {
+        match last {
+            Some(k) => quantify_after[*k].push(x[j]),
+            None => unread.push(x[j]),
+        }
+    }
     let image = |set: &Bdd| -> Bdd {
-        let next = Bdd::binary_op_with_exists(set, &relation, op_function::and, &x);
+        let mut next = set.exists(&unread);
+        for (part, gone) in parts.iter().zip(&quantify_after) {
+            next = Bdd::binary_op_with_exists(&next, part, op_function::and, gone);
+        }
         Bdd::binary_op_with_exists(&next, &identity, op_function::and, &y)
     };
     // The limit set: images of the whole space shrink until they equal their own image.
