@@ -74,6 +74,17 @@ const MAX_SPLIT_INPUTS: usize = 12;
 /// Inputs (nodes whose rule is themselves) never change, so every attractor lies in one input
 /// combination: the search runs once per combination (in parallel), and the answers are joined.
 pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
+    per_input_combination(model, search, "asynchronous")
+}
+
+/// Runs `search` once per combination of the model's inputs (in parallel; the whole space at
+/// once above [`MAX_SPLIT_INPUTS`] free inputs) and joins the answers in a stable order:
+/// steady states first, then by what they fix.
+fn per_input_combination(
+    model: &LogicalModel,
+    search: impl Fn(&LogicalModel, &[(usize, bool)]) -> Result<Vec<Attractor>, String> + Sync,
+    semantics: &'static str,
+) -> Result<Attractors, String> {
     // Check every rule once, on the whole model: attractor analysis takes Boolean rules only.
     model.to_bnet()?;
     let inputs = model.inputs();
@@ -98,7 +109,6 @@ pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
     for part in parts {
         attractors.extend(part?);
     }
-    // A stable order: steady states first, then by what they fix.
     attractors.sort_by(|a, b| {
         (a.kind != "fixed", a.oscillating.len(), &a.fixed).cmp(&(
             b.kind != "fixed",
@@ -109,7 +119,7 @@ pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
     Ok(Attractors {
         attractors,
         nodes: model.nodes.len(),
-        semantics: "asynchronous",
+        semantics,
     })
 }
 

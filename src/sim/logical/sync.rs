@@ -9,10 +9,9 @@
 //! node, conjoined with early quantification); then read the cycles off it one by one,
 //! following `F` from a witness state.
 
-use super::{percolate, Attractor, Attractors, MAX_SPLIT_INPUTS};
+use super::{per_input_combination, percolate, Attractor, Attractors};
 use crate::model::logical::{Expr, LogicalModel, Op};
 use biodivine_lib_bdd::{op_function, Bdd, BddVariable, BddVariableSet};
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// Longest cycle followed state by state; longer ones are reported as an error rather than
@@ -27,41 +26,7 @@ pub const MAX_FREE_NODES: usize = 64;
 
 /// The synchronous attractors of `model`; `Err` names what the model's rules get wrong.
 pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
-    model.to_bnet()?;
-    let inputs = model.inputs();
-    let combinations: Vec<Vec<(usize, bool)>> = if inputs.len() <= MAX_SPLIT_INPUTS {
-        (0..1u32 << inputs.len())
-            .map(|bits| {
-                inputs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &node)| (node, bits & (1 << i) != 0))
-                    .collect()
-            })
-            .collect()
-    } else {
-        vec![Vec::new()]
-    };
-    let parts: Vec<Result<Vec<Attractor>, String>> = combinations
-        .par_iter()
-        .map(|combination| search(model, combination))
-        .collect();
-    let mut attractors = Vec::new();
-    for part in parts {
-        attractors.extend(part?);
-    }
-    attractors.sort_by(|a, b| {
-        (a.kind != "fixed", a.oscillating.len(), &a.fixed).cmp(&(
-            b.kind != "fixed",
-            b.oscillating.len(),
-            &b.fixed,
-        ))
-    });
-    Ok(Attractors {
-        attractors,
-        nodes: model.nodes.len(),
-        semantics: "synchronous",
-    })
+    per_input_combination(model, search, "synchronous")
 }
 
 /// The cycles of one input combination.
