@@ -20,7 +20,7 @@ const MAX_CYCLE: usize = 1 << 22;
 /// Most attractors listed per input combination.
 const MAX_ATTRACTORS: usize = 100_000;
 /// Most nodes left free (after percolation) in one input combination: Grieco 2013 (49) takes
-/// about a minute and a half; Sizek 2024 (129 nodes) runs for minutes and gigabytes, so larger
+/// about 20 s on two cores; Sizek 2024 (129 nodes) runs for minutes and gigabytes, so larger
 /// combinations are refused rather than left to run.
 pub const MAX_FREE_NODES: usize = 64;
 
