@@ -609,6 +609,15 @@ impl ResourceReader<'_> {
                 if let Some(codings) = map.get("coding").and_then(Value::as_array) {
                     for coding in codings {
                         let system = coding.get("system").and_then(Value::as_str).unwrap_or("");
+                        let code = coding.get("code").and_then(Value::as_str).unwrap_or("");
+                        if is_absolute_iri(system)
+                            && NamedNode::new(concept_iri(system, code)).is_err()
+                        {
+                            self.bad(
+                                &format!("{path}.coding"),
+                                format!("the code system {system:?} is not a valid IRI"),
+                            );
+                        }
                         if !is_absolute_iri(system) {
                             let code = coding.get("code").and_then(Value::as_str).unwrap_or("");
                             self.bad(
@@ -1197,6 +1206,13 @@ mod tests {
         assert_eq!(batch.problems[1].path, "Condition.code.coding");
         assert!(batch.problems[1].message.contains("unknown code system"));
         assert!(batch.twins.is_empty());
+
+        // A system that looks absolute but cannot stand in an IRI is refused too.
+        let bundle = r#"{"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p"},
+            "code":{"coding":[{"system":"urn:x<y>","code":"1"}]}}"#;
+        let batch = read(bundle);
+        assert_eq!(batch.problems.len(), 1, "{:?}", batch.problems);
+        assert!(batch.problems[0].message.contains("not a valid IRI"));
     }
 
     #[test]
