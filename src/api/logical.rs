@@ -13,13 +13,14 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Most trajectories one request may ask for.
-const MAX_TRAJECTORIES: usize = 1_000_000;
+pub(super) const MAX_TRAJECTORIES: usize = 1_000_000;
 
-fn bad(message: impl Into<String>) -> ApiError {
+pub(super) fn bad(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad-request", message)
 }
 
-fn holds(
+/// Node values sent as `{node: 0|1}`.
+pub(super) fn holds(
     map: &BTreeMap<String, u8>,
     what: &str,
 ) -> std::result::Result<Vec<(String, bool)>, ApiError> {

@@ -3,6 +3,7 @@
 //! CSV). All of it is patient data: every route needs the server's bearer token, and every
 //! read is written to the audit log with the token's fingerprint.
 
+use super::logical::{bad, holds, MAX_TRAJECTORIES};
 use super::sparql::{authorize, caller};
 use super::{blocking, ApiError, AppState};
 use crate::engine::{RunOptions, TwinScenario};
@@ -12,13 +13,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::BTreeMap;
-
-/// Most trajectories one request may ask for.
-const MAX_TRAJECTORIES: usize = 1_000_000;
-
-fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad-request", message)
-}
 
 /// The body of `POST /twins/{id}/simulate`.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -33,15 +27,6 @@ pub struct SimulateRequest {
     pub seed: Option<u64>,
     pub max_time: Option<f64>,
     pub time_tick: Option<f64>,
-}
-
-fn holds(map: &BTreeMap<String, u8>, what: &str) -> Result<Vec<(String, bool)>, ApiError> {
-    map.iter()
-        .map(|(node, v)| match v {
-            0 | 1 => Ok((node.clone(), *v == 1)),
-            _ => Err(bad(format!("{what}: {node} must be 0 or 1, not {v}"))),
-        })
-        .collect()
 }
 
 /// `POST /twins[?strict=true]`: imports FHIR JSON (`application/fhir+json`, `application/json`)
