@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 mod logical;
 pub use logical::{ModelSource, RunOptions};
+mod ode;
+pub use ode::{OdeOptions, TimeCourse};
 mod twins;
 pub use twins::{AuditEntry, TwinImportReport, TwinScenario, TwinView};
 mod reasoning;

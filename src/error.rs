@@ -78,6 +78,11 @@ pub enum Error {
     #[error("validation could not run: {0}")]
     Validation(String),
 
+    /// A model that cannot be compiled (a construct that is not supported) or a simulation
+    /// that failed (the solver did not converge, events loop); the message names the cause.
+    #[error("{0}")]
+    Simulation(String),
+
     /// Writing a result failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),

@@ -169,6 +169,7 @@ impl From<Error> for ApiError {
             Error::Search(_) => (StatusCode::INTERNAL_SERVER_ERROR, "search"),
             Error::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-content"),
             Error::Validation(_) => (StatusCode::INTERNAL_SERVER_ERROR, "validation"),
+            Error::Simulation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "simulation"),
         };
         Self::new(status, kind, error_chain(&error))
     }

@@ -4,6 +4,7 @@
 mod logical;
 mod reason;
 mod render;
+mod simulate;
 mod twin;
 
 use crate::engine::{Engine, LoadSummary};
@@ -235,6 +236,10 @@ enum Command {
         #[command(subcommand)]
         command: twin::TwinCommand,
     },
+    /// Kinetic (ODE) simulation: one SBML Test Suite case (--sbml MODEL.xml --settings
+    /// SETTINGS.txt --out OUT.csv, in the suite's CSV layout), or a pathway of the store
+    /// (`simulate ode --pathway IRI --until T`). Solved by BDF (diffsol) with an exact Jacobian.
+    Simulate(simulate::SimulateArgs),
     /// A recorded simulation run: its provenance and results (JSON), or its series (CSV).
     Run {
         id: String,
@@ -482,6 +487,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             logical::run(&engine, question, &mut out)?
         }
         Command::Twin { command } => twin::run(&open()?, command, &mut out)?,
+        // A model file needs no store either.
+        Command::Simulate(args) => {
+            let engine = if args.needs_store() {
+                open()?
+            } else {
+                Engine::in_memory(limits)?
+            };
+            simulate::run(&engine, args, &mut out)?
+        }
         Command::Run { id, series } => {
             let (summary, series_file) = open()?.run(&id, &twin::local_user())?;
             if series {

@@ -11,6 +11,7 @@ pub mod fhir;
 pub mod gpml;
 pub mod logical;
 pub mod maboss;
+pub mod sbml;
 pub mod sbml_qual;
 pub mod table;
 
@@ -38,6 +39,9 @@ pub enum ImportFormat {
     Bnet,
     /// An SBML Level 3 qualitative model (`.sbml`).
     SbmlQual,
+    /// An SBML Level 2 or 3 core model, a kinetic model (`.xml`); a file that uses the `qual`
+    /// package is read as a logical model instead.
+    Sbml,
     /// A MaBoSS model (`.bnd`, with the `.cfg` of the same name beside it when there is one).
     Maboss,
 }
@@ -51,7 +55,7 @@ impl ImportFormat {
             ImportFormat::Table { delimiter: b',' } => "text/csv",
             ImportFormat::Table { .. } => "text/tab-separated-values",
             ImportFormat::Bnet => "text/x-bnet",
-            ImportFormat::SbmlQual => "application/sbml+xml",
+            ImportFormat::SbmlQual | ImportFormat::Sbml => "application/sbml+xml",
             ImportFormat::Maboss => "text/x-maboss-bnd",
         }
     }
@@ -83,6 +87,10 @@ pub fn read(
         ImportFormat::SbmlQual => {
             logical::write(&sbml_qual::read(bytes, file)?, None, &mut import)?
         }
+        ImportFormat::Sbml if uses_qual(bytes) => {
+            logical::write(&sbml_qual::read(bytes, file)?, None, &mut import)?
+        }
+        ImportFormat::Sbml => sbml::import(bytes, file, &mut import)?,
         ImportFormat::Maboss => {
             let cfg_text = match companion {
                 Some(cfg_file) => Some(text(
@@ -100,6 +108,12 @@ pub fn read(
         }
     }
     Ok(import.quads)
+}
+
+/// Whether an SBML document declares the qualitative-models package.
+fn uses_qual(bytes: &[u8]) -> bool {
+    const QUAL: &[u8] = b"http://www.sbml.org/sbml/level3/version1/qual/version1";
+    bytes.windows(QUAL.len()).any(|w| w == QUAL)
 }
 
 fn text(bytes: &[u8], file: &Path) -> Result<String> {

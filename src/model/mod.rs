@@ -2,6 +2,8 @@
 //! the store, HTTP or the terminal.
 
 pub mod logical;
+pub mod math;
 pub mod network;
+pub mod reactions;
 
 pub use network::{Edge, Network, NetworkBuilder, Node, NodeId, Sign};

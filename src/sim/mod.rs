@@ -2,3 +2,4 @@
 //! the models `model/` describes: no store, no HTTP.
 
 pub mod logical;
+pub mod ode;

@@ -102,7 +102,16 @@ impl SourceFormat {
     /// Every name `--format` accepts.
     pub fn names() -> Vec<&'static str> {
         let mut names: Vec<&str> = RdfFormatChoice::NAMES.iter().map(|(n, _)| *n).collect();
-        names.extend(["gpml", "sif", "tsv", "csv", "bnet", "sbml-qual", "maboss"]);
+        names.extend([
+            "gpml",
+            "sif",
+            "tsv",
+            "csv",
+            "bnet",
+            "sbml",
+            "sbml-qual",
+            "maboss",
+        ]);
         names
     }
 
@@ -118,6 +127,7 @@ impl SourceFormat {
             "csv" => ImportFormat::Table { delimiter: b',' },
             "bnet" => ImportFormat::Bnet,
             "sbml-qual" => ImportFormat::SbmlQual,
+            "sbml" => ImportFormat::Sbml,
             "maboss" | "bnd" => ImportFormat::Maboss,
             _ => return None,
         }))
@@ -134,8 +144,9 @@ impl SourceFormat {
             "gpml" => Some(Self::Import(ImportFormat::Gpml)),
             "sif" => Some(Self::Import(ImportFormat::Sif)),
             "bnet" => Some(Self::Import(ImportFormat::Bnet)),
-            "sbml" => Some(Self::Import(ImportFormat::SbmlQual)),
+            "sbml" => Some(Self::Import(ImportFormat::Sbml)),
             "bnd" => Some(Self::Import(ImportFormat::Maboss)),
+            "xml" => Some(Self::Import(ImportFormat::Sbml)),
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ mod extract;
 mod inference;
 mod load;
 mod query;
+mod reactions;
 mod twins;
 
 use crate::error::{Error, Result};
