@@ -3,7 +3,7 @@
 use crate::common::*;
 use std::process::{Command, Output};
 
-fn twinpath(data: &std::path::Path, args: &[&str]) -> Output {
+pub(crate) fn twinpath(data: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_twinpath"))
         .arg("--data")
         .arg(data)
@@ -12,11 +12,11 @@ fn twinpath(data: &std::path::Path, args: &[&str]) -> Output {
         .expect("run twinpath")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod curation;
 mod logical;
+mod ode;
 mod queries;
 mod reason;
 mod search;

@@ -423,9 +423,12 @@ impl Store {
                 units,
             });
         }
-        if system.reactions.is_empty() && system.rules.is_empty() && system.events.is_empty() {
+        if system.species.is_empty()
+            && system.compartments.is_empty()
+            && system.parameters.is_empty()
+        {
             return Err(Error::BadInput(format!(
-                "{pathway}: no reactions, rules or events to simulate (a kinetic pathway needs tw:Reaction members with a tw:kineticLaw, or rules)"
+                "{pathway}: no species, compartments or parameters to simulate (a kinetic pathway has tw:Species, tw:Compartment and tw:Reaction members with tw:kineticLaw)"
             )));
         }
         Ok(system)

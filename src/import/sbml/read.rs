@@ -237,26 +237,31 @@ impl<'a, 'input> Reader<'a, 'input> {
         for p in children(model, "listOfParameters", "parameter") {
             system.parameters.push(self.parameter(p, !l3)?);
         }
+        // SBML L3v2 lets rules, initial assignments and triggers leave out their math: they
+        // then have no effect.
         for a in children(model, "listOfInitialAssignments", "initialAssignment") {
-            system.initial_assignments.push(InitialAssignment {
-                symbol: self.required(a, "symbol")?,
-                math: self.required_math(a)?,
-            });
+            if let Some(math) = self.math(a)? {
+                system.initial_assignments.push(InitialAssignment {
+                    symbol: self.required(a, "symbol")?,
+                    math,
+                });
+            }
         }
         if let Some(list) = child(model, "listOfRules") {
             for r in list.children().filter(|c| c.is_element()) {
+                let Some(math) = self.math(r)? else {
+                    continue;
+                };
                 let rule = match r.tag_name().name() {
                     "assignmentRule" => Rule::Assignment {
                         variable: self.required(r, "variable")?,
-                        math: self.required_math(r)?,
+                        math,
                     },
                     "rateRule" => Rule::Rate {
                         variable: self.required(r, "variable")?,
-                        math: self.required_math(r)?,
+                        math,
                     },
-                    "algebraicRule" => Rule::Algebraic {
-                        math: self.required_math(r)?,
-                    },
+                    "algebraicRule" => Rule::Algebraic { math },
                     other => {
                         return Err(self.error(r, format!("unknown rule <{other}>")));
                     }
@@ -268,7 +273,9 @@ impl<'a, 'input> Reader<'a, 'input> {
             system.reactions.push(self.reaction(r, lv)?);
         }
         for e in children(model, "listOfEvents", "event") {
-            system.events.push(self.event(e)?);
+            if let Some(event) = self.event(e)? {
+                system.events.push(event);
+            }
         }
         Ok(system)
     }
@@ -336,10 +343,13 @@ impl<'a, 'input> Reader<'a, 'input> {
         Ok(reaction)
     }
 
-    fn event(&self, e: Node) -> Result<Event, SbmlError> {
+    /// An event; `None` for one whose trigger has no math, which never fires.
+    fn event(&self, e: Node) -> Result<Option<Event>, SbmlError> {
         let trigger_node =
             child(e, "trigger").ok_or_else(|| self.error(e, "<event> has no <trigger>"))?;
-        let trigger = self.required_math(trigger_node)?;
+        let Some(trigger) = self.math(trigger_node)? else {
+            return Ok(None);
+        };
         let delay = match child(e, "delay") {
             Some(d) => self.math(d)?,
             None => None,
@@ -358,7 +368,7 @@ impl<'a, 'input> Reader<'a, 'input> {
                 });
             }
         }
-        Ok(Event {
+        Ok(Some(Event {
             id: e.attribute("id").map(str::to_string),
             name: e.attribute("name").map(str::to_string),
             trigger,
@@ -371,7 +381,7 @@ impl<'a, 'input> Reader<'a, 'input> {
             // Required in Level 3; Level 2's default is true.
             use_values_from_trigger_time: self.boolean(e, "useValuesFromTriggerTime", true)?,
             assignments,
-        })
+        }))
     }
 }
 

@@ -24,8 +24,9 @@ pub use infix::parse;
 pub use mathml::{from_mathml, lambda_from_mathml};
 pub use program::Program;
 
-/// Avogadro's number as SBML L3 defines its `avogadro` csymbol (the 2019 SI value).
-pub const AVOGADRO: f64 = 6.022_140_76e23;
+/// The value SBML Level 3 gives its `avogadro` csymbol (CODATA 2006), which SBML simulators and
+/// the SBML Test Suite use; not the 2019 SI value 6.02214076e23.
+pub const AVOGADRO: f64 = 6.022_141_79e23;
 /// The csymbol for simulation time.
 pub const TIME_URL: &str = "http://www.sbml.org/sbml/symbols/time";
 /// The csymbol for Avogadro's number.

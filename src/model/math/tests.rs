@@ -929,7 +929,7 @@ fn evaluation_semantics() {
         ("sec(0)", 1.0),
         ("arccot(1)", std::f64::consts::FRAC_PI_4),
         ("arcsech(1)", 0.0),
-        ("avogadro", 6.02214076e23),
+        ("avogadro", 6.02214179e23),
         ("exponentiale", std::f64::consts::E),
     ];
     for (text, want) in cases {

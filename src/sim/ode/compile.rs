@@ -88,6 +88,15 @@ pub struct CompiledEvent {
     pub assignments: Vec<(Target, Program)>,
 }
 
+/// One entry of the Jacobian.
+pub enum JacobianEntry {
+    /// From symbolic differentiation.
+    Exact(Program),
+    /// A central difference of the inlined row, for the rare functions without a symbolic
+    /// derivative (the factorial of a state).
+    Difference { row: Program, state: usize },
+}
+
 /// A compiled model: everything the simulator needs, as programs over one buffer.
 pub struct OdeModel {
     pub names: Vec<String>,
@@ -101,7 +110,7 @@ pub struct OdeModel {
     pub steps: Vec<(usize, Program)>,
     pub derivatives: Vec<Program>,
     pub jacobian_pattern: Vec<(usize, usize)>,
-    pub jacobian: Vec<Program>,
+    pub jacobian: Vec<JacobianEntry>,
     pub events: Vec<CompiledEvent>,
     pub species: Vec<SpeciesSlot>,
     /// Which named slots are computed (not free to be set between events).
@@ -129,6 +138,7 @@ struct Compiler<'a> {
     states: Vec<StateVar>,
     derivatives: Vec<Expr>,
     names: Vec<String>,
+    rates: Option<RatesOf>,
 }
 
 impl<'a> Compiler<'a> {
@@ -157,6 +167,7 @@ impl<'a> Compiler<'a> {
             states: Vec::new(),
             derivatives: Vec::new(),
             names: Vec::new(),
+            rates: None,
         })
     }
 
@@ -190,8 +201,14 @@ impl<'a> Compiler<'a> {
                     .any(|sr| sr.species == id)
             })
         };
+        let event_assigned = |id: &str| {
+            system
+                .events
+                .iter()
+                .any(|e| e.assignments.iter().any(|a| a.variable == id))
+        };
         let free = |id: &str| -> bool {
-            if assignment.contains_key(id) || rate.contains_key(id) {
+            if assignment.contains_key(id) || rate.contains_key(id) || event_assigned(id) {
                 return false;
             }
             if let Some(c) = system.compartment(id) {
@@ -377,7 +394,8 @@ impl<'a> Compiler<'a> {
 
         // State variables.
         for (i, s) in system.species.iter().enumerate() {
-            if s.constant || assignment.contains_key(s.id.as_str()) {
+            // A constant species keeps its amount (its concentration follows its compartment).
+            if assignment.contains_key(s.id.as_str()) {
                 continue;
             }
             let symbol = amount_symbol(&s.id);
@@ -394,7 +412,7 @@ impl<'a> Compiler<'a> {
                     }
                     d
                 }
-            } else if s.boundary_condition {
+            } else if s.boundary_condition || s.constant {
                 Expr::number(0.0)
             } else {
                 let factor = s
@@ -456,76 +474,23 @@ impl<'a> Compiler<'a> {
             self.computed.insert(v.clone(), m.clone());
         }
 
-        // rateOf(x): the time derivative of x, from the states' derivatives.
-        let state_derivative: HashMap<String, Expr> = self
-            .states
-            .iter()
-            .zip(&self.derivatives)
-            .map(|(s, d)| (s.symbol.clone(), d.clone()))
-            .collect();
-        let rate_of = |x: &Expr| -> Option<Expr> {
-            let name = x.symbols().into_iter().next()?;
-            if *x != Expr::symbol(&name) {
-                return None;
-            }
-            if let Some(d) = state_derivative.get(&name) {
-                return Some(d.clone());
-            }
-            if let Some(s) = system.species_by_id(&name) {
-                if let Some(d) = state_derivative.get(&amount_symbol(&name)) {
-                    if species_amount_math[&name] {
-                        return Some(d.clone());
-                    }
-                    let v = Expr::symbol(&s.compartment);
-                    // dc/dt = (dA/dt − c·dV/dt) / V
-                    let mut numerator = d.clone();
-                    if let Some(dv) = state_derivative.get(&s.compartment) {
-                        numerator = add(vec![
-                            numerator,
-                            mul(Expr::number(-1.0), mul(Expr::symbol(&name), dv.clone())),
-                        ]);
-                    }
-                    return Some(div(numerator, v));
-                }
-            }
-            None
-        };
-        let assigned: HashSet<String> = assignment.keys().map(|s| s.to_string()).collect();
-        let resolve_rate_of = |e: &Expr, context: &str| -> Result<Expr, CompileError> {
-            let mut e = e.clone();
-            // rateOf may appear inside the derivative it stands for; two rounds cover the suite's uses.
-            for _ in 0..3 {
-                if !e.has_rate_of() {
-                    return Ok(e);
-                }
-                e = e.substitute_rate_of(&|x| {
-                    let name = x.symbols().into_iter().next();
-                    match name {
-                        Some(n) if assigned.contains(&n) => None,
-                        Some(n) if *x == Expr::symbol(&n) => {
-                            Some(rate_of(x).unwrap_or_else(|| Expr::number(0.0)))
-                        }
-                        _ => None,
-                    }
-                });
-            }
-            if e.has_rate_of() {
-                return err(format!(
-                    "{context}: rateOf of an assigned variable or an expression is not supported"
-                ));
-            }
-            Ok(e)
-        };
+        // rateOf(x): the time derivative of x, by the chain rule through the states.
+        let rates = RatesOf::new(&self.states, &self.derivatives, &self.computed);
         let mut computed = std::mem::take(&mut self.computed);
         for (k, v) in computed.iter_mut() {
-            *v = resolve_rate_of(v, k)?;
+            *v = rates.resolve(v, k)?;
         }
         self.computed = computed;
         let derivatives = std::mem::take(&mut self.derivatives);
         self.derivatives = derivatives
             .iter()
-            .map(|d| resolve_rate_of(d, "a derivative"))
+            .map(|d| rates.resolve(d, "a derivative"))
             .collect::<Result<_, _>>()?;
+        let mut initial = std::mem::take(&mut self.initial);
+        for (k, v) in initial.iter_mut() {
+            *v = rates.resolve(v, &format!("initial value of {k}"))?;
+        }
+        self.initial = initial;
 
         // Initial definitions: initial assignments win over rules, which win over attributes.
         for n in &named {
@@ -544,7 +509,7 @@ impl<'a> Compiler<'a> {
             } else {
                 Expr::number(f64::NAN)
             };
-            let def = resolve_rate_of(&def, &format!("initial value of {n}"))?;
+            let def = rates.resolve(&def, &format!("initial value of {n}"))?;
             self.initial.insert(n.clone(), def);
         }
         for (symbol, _) in &initial_assignment {
@@ -556,6 +521,7 @@ impl<'a> Compiler<'a> {
         }
 
         self.names = named;
+        self.rates = Some(rates);
         self.build(start_time, &species_amount_math, &rate)
     }
 
@@ -636,22 +602,28 @@ impl<'a> Compiler<'a> {
         let mut jacobian = Vec::new();
         for (row, d) in self.derivatives.iter().enumerate() {
             let full = d.substitute(&|s| inlined.get(s).cloned());
+            let reads = full.symbols();
             for (col, s) in self.states.iter().enumerate() {
-                if !full.symbols().contains(&s.symbol) {
+                if !reads.contains(&s.symbol) {
                     continue;
                 }
-                let dd = full
-                    .derivative(&s.symbol)
-                    .map_err(math_err(&format!(
-                        "Jacobian of {}",
-                        self.states[row].symbol
-                    )))?
-                    .simplify();
-                if dd.is_constant_zero() {
-                    continue;
+                match full.derivative(&s.symbol) {
+                    Ok(dd) => {
+                        let dd = dd.simplify();
+                        if dd.is_constant_zero() {
+                            continue;
+                        }
+                        jacobian_pattern.push((row, col));
+                        jacobian.push(JacobianEntry::Exact(compile(&dd, "Jacobian")?));
+                    }
+                    Err(_) => {
+                        jacobian_pattern.push((row, col));
+                        jacobian.push(JacobianEntry::Difference {
+                            row: compile(&full, "Jacobian")?,
+                            state: col,
+                        });
+                    }
                 }
-                jacobian_pattern.push((row, col));
-                jacobian.push(compile(&dd, "Jacobian")?);
             }
         }
 
@@ -676,12 +648,10 @@ impl<'a> Compiler<'a> {
                 if m.has_delay() {
                     return err(format!("{what} of {label}: delay() is not supported"));
                 }
-                if m.has_rate_of() {
-                    return err(format!(
-                        "{what} of {label}: rateOf in events is not supported"
-                    ));
+                match &self.rates {
+                    Some(rates) => rates.resolve(&m, &format!("{what} of {label}")),
+                    None => Ok(m),
                 }
-                Ok(m)
             };
             let trigger = prepare(&e.trigger, "trigger")?;
             let roots = relational_parts(&trigger)
@@ -892,5 +862,127 @@ fn collect_relational(e: &Expr, out: &mut Vec<Expr>) {
         }
         Expr::RateOf(a) => collect_relational(a, out),
         _ => {}
+    }
+}
+
+/// The hidden symbol that stands for time while differentiating by it.
+const TIME_SYMBOL: &str = "\u{1}time";
+
+/// Rebuilds `e` bottom-up, letting `f` replace any node first.
+fn rewrite(e: &Expr, f: &dyn Fn(&Expr) -> Option<Expr>) -> Expr {
+    if let Some(r) = f(e) {
+        return r;
+    }
+    let b = |x: &Expr| Box::new(rewrite(x, f));
+    match e {
+        Expr::Unary(op, a) => Expr::Unary(*op, b(a)),
+        Expr::Binary(op, a, c) => Expr::Binary(*op, b(a), b(c)),
+        Expr::Nary(op, args) => Expr::Nary(*op, args.iter().map(|a| rewrite(a, f)).collect()),
+        Expr::Piecewise { pieces, otherwise } => Expr::Piecewise {
+            pieces: pieces
+                .iter()
+                .map(|p| crate::model::math::Piece {
+                    value: rewrite(&p.value, f),
+                    condition: rewrite(&p.condition, f),
+                })
+                .collect(),
+            otherwise: otherwise.as_ref().map(|o| b(o)),
+        },
+        Expr::Call(name, args) => {
+            Expr::Call(name.clone(), args.iter().map(|a| rewrite(a, f)).collect())
+        }
+        Expr::Delay(a, c) => Expr::Delay(b(a), b(c)),
+        Expr::RateOf(a) => Expr::RateOf(b(a)),
+        other => other.clone(),
+    }
+}
+
+/// Time derivatives of symbols and expressions: everything is inlined down to states,
+/// constants and time, then differentiated, `d x/dt = Σ ∂x/∂yₖ · dyₖ/dt + ∂x/∂t`.
+struct RatesOf {
+    states: Vec<(String, Expr)>,
+    definitions: HashMap<String, Expr>,
+}
+
+impl RatesOf {
+    fn new(states: &[StateVar], derivatives: &[Expr], definitions: &HashMap<String, Expr>) -> Self {
+        RatesOf {
+            states: states
+                .iter()
+                .zip(derivatives)
+                .map(|(s, d)| (s.symbol.clone(), d.clone()))
+                .collect(),
+            definitions: definitions.clone(),
+        }
+    }
+
+    /// `e` with computed symbols replaced by their definitions, repeatedly (definitions are
+    /// acyclic, which `order` checks; the bound only guards against a cycle here).
+    fn inline(&self, e: &Expr) -> Expr {
+        let mut e = e.clone();
+        for _ in 0..64 {
+            if !e.symbols().iter().any(|s| self.definitions.contains_key(s)) {
+                break;
+            }
+            e = e.substitute(&|s| self.definitions.get(s).cloned());
+        }
+        e
+    }
+
+    fn rate_of(&self, x: &Expr, context: &str) -> Result<Expr, CompileError> {
+        let full = rewrite(&self.inline(x), &|n| {
+            matches!(n, Expr::Time).then(|| Expr::symbol(TIME_SYMBOL))
+        });
+        if full.has_rate_of() {
+            return err(format!(
+                "{context}: rateOf of an expression that itself reads rateOf is not supported"
+            ));
+        }
+        let mut terms = Vec::new();
+        for (symbol, derivative) in &self.states {
+            if !full.mentions(symbol) {
+                continue;
+            }
+            let partial = full
+                .derivative(symbol)
+                .map_err(math_err(context))?
+                .simplify();
+            if !partial.is_constant_zero() {
+                terms.push(mul(partial, derivative.clone()));
+            }
+        }
+        if full.mentions(TIME_SYMBOL) {
+            terms.push(full.derivative(TIME_SYMBOL).map_err(math_err(context))?);
+        }
+        let rate = add(terms).simplify();
+        Ok(rewrite(&rate, &|n| {
+            (*n == Expr::symbol(TIME_SYMBOL)).then_some(Expr::Time)
+        }))
+    }
+
+    /// `e` with every `rateOf(x)` replaced by the rate of `x`.
+    fn resolve(&self, e: &Expr, context: &str) -> Result<Expr, CompileError> {
+        let mut e = e.clone();
+        // A state's derivative may itself read rateOf: a few rounds settle the suite's uses.
+        for _ in 0..4 {
+            if !e.has_rate_of() {
+                return Ok(e);
+            }
+            let failure = std::cell::RefCell::new(None);
+            e = e.substitute_rate_of(&|x| match self.rate_of(x, context) {
+                Ok(r) => Some(r),
+                Err(problem) => {
+                    failure.borrow_mut().get_or_insert(problem);
+                    None
+                }
+            });
+            if let Some(problem) = failure.into_inner() {
+                return Err(problem);
+            }
+        }
+        if e.has_rate_of() {
+            return err(format!("{context}: rateOf refers to itself"));
+        }
+        Ok(e)
     }
 }

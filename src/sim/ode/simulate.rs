@@ -5,7 +5,10 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use super::compile::{OdeModel, Target};
+use rand_pcg::rand_core::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+use super::compile::{JacobianEntry, OdeModel, Target};
 use super::solver::{Advance, Solver, SolverError, System, Tolerances};
 
 /// A failure while simulating, with the time it happened at.
@@ -100,8 +103,22 @@ pub fn simulate(
     let jacobian = |t: f64, y: &[f64], values: &mut [f64]| {
         let mut b = lock();
         model.fill(&mut b, t, y);
-        for (v, p) in values.iter_mut().zip(&model.jacobian) {
-            *v = p.eval(&b, t);
+        for (v, entry) in values.iter_mut().zip(&model.jacobian) {
+            *v = match entry {
+                JacobianEntry::Exact(p) => p.eval(&b, t),
+                JacobianEntry::Difference { row, state } => {
+                    // Central difference of the inlined row (it reads states and constants only).
+                    let slot = model.n_named + state;
+                    let at = b[slot];
+                    let h = 1e-7 * at.abs().max(1e-7);
+                    b[slot] = at + h;
+                    let up = row.eval(&b, t);
+                    b[slot] = at - h;
+                    let down = row.eval(&b, t);
+                    b[slot] = at;
+                    (up - down) / (2.0 * h)
+                }
+            };
         }
     };
     let roots = |t: f64, y: &[f64], g: &mut [f64]| {
@@ -130,9 +147,12 @@ pub fn simulate(
         previous: model.events.iter().map(|e| e.initial_value).collect(),
         pending: Vec::new(),
         order: 0,
+        // SBML leaves the order of simultaneous events of equal priority to chance; a fixed
+        // seed keeps runs repeatable.
+        rng: Pcg64Mcg::seed_from_u64(EVENT_SEED),
     };
     // Events that fire at the start act before the first output.
-    events.process(model, &buffer, &rhs, t0, &mut y)?;
+    events.process(model, &buffer, &rhs, t0, &mut y, false)?;
     let mut solver = Solver::new(system, t0, &y, tolerances)?;
 
     let mut out = Trajectory {
@@ -158,7 +178,7 @@ pub fn simulate(
                     y = reached;
                     t = stop;
                     if next_event <= stop {
-                        events.process(model, &buffer, &rhs, t, &mut y)?
+                        events.process(model, &buffer, &rhs, t, &mut y, false)?
                     } else {
                         false
                     }
@@ -168,7 +188,7 @@ pub fn simulate(
                 } => {
                     y = reached;
                     t = at;
-                    events.process(model, &buffer, &rhs, t, &mut y)?
+                    events.process(model, &buffer, &rhs, t, &mut y, true)?
                 }
             };
             if changed {
@@ -186,15 +206,21 @@ pub fn simulate(
     Ok(out)
 }
 
+/// The seed of the draws that order simultaneous events of equal priority.
+const EVENT_SEED: u64 = 0x5eed_0de5;
+
 struct EventState {
     previous: Vec<bool>,
     pending: Vec<Pending>,
     order: usize,
+    rng: Pcg64Mcg,
 }
 
 impl EventState {
     /// Fires and executes every event due at `t`, cascading until nothing more is due; returns
     /// whether the state or any constant changed.
+    /// `at_root` says the solver stopped where a trigger crosses its threshold: triggers are
+    /// then read just after `t`; at the start and at scheduled executions, at `t` itself.
     fn process(
         &mut self,
         model: &OdeModel,
@@ -202,6 +228,7 @@ impl EventState {
         rhs: &dyn Fn(f64, &[f64], &mut [f64]),
         t: f64,
         y: &mut [f64],
+        at_root: bool,
     ) -> Result<bool, SimulationError> {
         if model.events.is_empty() {
             return Ok(false);
@@ -209,7 +236,7 @@ impl EventState {
         let mut changed = false;
         let mut executions = 0usize;
         loop {
-            let now = self.triggers_just_after(model, buffer, rhs, t, y);
+            let now = self.triggers(model, buffer, rhs, t, y, at_root);
             let mut b = buffer.lock().unwrap_or_else(|p| p.into_inner());
             model.fill(&mut b, t, y);
             for (i, e) in model.events.iter().enumerate() {
@@ -221,7 +248,8 @@ impl EventState {
                             e.label
                         )));
                     }
-                    let values = (e.use_values_from_trigger_time || delay == 0.0)
+                    let values = e
+                        .use_values_from_trigger_time
                         .then(|| e.assignments.iter().map(|(_, p)| p.eval(&b, t)).collect());
                     self.pending.push(Pending {
                         time: t + delay,
@@ -250,34 +278,55 @@ impl EventState {
                     .map(|pr| pr.eval(&b, t))
                     .unwrap_or(f64::NEG_INFINITY)
             };
-            let mut best = due[0];
-            for &i in &due[1..] {
-                let (a, c) = (priority(&self.pending[i]), priority(&self.pending[best]));
-                if a > c || (a == c && self.pending[i].order < self.pending[best].order) {
-                    best = i;
-                }
-            }
+            let priorities: Vec<f64> = due.iter().map(|&i| priority(&self.pending[i])).collect();
+            let top = priorities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let tied: Vec<usize> = due
+                .iter()
+                .zip(&priorities)
+                .filter(|(_, p)| **p == top || (p.is_nan() && top.is_nan()))
+                .map(|(i, _)| *i)
+                .collect();
+            // Events without a priority keep their firing order; ties of explicit priorities
+            // are drawn at random, as SBML says.
+            let explicit = model.events[self.pending[tied[0]].event].priority.is_some();
+            let best = if tied.len() > 1 && explicit {
+                tied[(self.rng.next_u64() % tied.len() as u64) as usize]
+            } else {
+                *tied
+                    .iter()
+                    .min_by_key(|&&i| self.pending[i].order)
+                    .unwrap_or(&due[0])
+            };
             let p = self.pending.remove(best);
             let e = &model.events[p.event];
             let values: Vec<f64> = match p.values {
                 Some(v) => v,
                 None => e.assignments.iter().map(|(_, pr)| pr.eval(&b, t)).collect(),
             };
-            for ((target, _), v) in e.assignments.iter().zip(values) {
-                match *target {
-                    Target::Slot(slot) => b[slot] = v,
-                    Target::State(k) => y[k] = v,
+            // All assignments of an event act at once: a concentration becomes an amount in
+            // its compartment's size before the event (as the SBML Test Suite reads it).
+            let amounts: Vec<Option<f64>> = e
+                .assignments
+                .iter()
+                .zip(&values)
+                .map(|((target, _), v)| match *target {
                     Target::Amount {
-                        state,
                         value_is_amount,
                         compartment,
-                    } => {
-                        y[state] = if value_is_amount {
-                            v
-                        } else {
-                            v * b[compartment]
-                        };
-                    }
+                        ..
+                    } => Some(if value_is_amount {
+                        *v
+                    } else {
+                        v * b[compartment]
+                    }),
+                    _ => None,
+                })
+                .collect();
+            for (((target, _), v), amount) in e.assignments.iter().zip(&values).zip(amounts) {
+                match *target {
+                    Target::Slot(slot) => b[slot] = *v,
+                    Target::State(k) => y[k] = *v,
+                    Target::Amount { state, .. } => y[state] = amount.unwrap_or(f64::NAN),
                 }
             }
             // A change of a compartment's size keeps the amounts of its species.
@@ -294,15 +343,20 @@ impl EventState {
 
     /// The triggers' values just after `t`: a trigger watched as a root is exactly at its
     /// threshold when the solver stops there, and what counts is the side it is going to.
-    fn triggers_just_after(
+    fn triggers(
         &self,
         model: &OdeModel,
         buffer: &Mutex<Vec<f64>>,
         rhs: &dyn Fn(f64, &[f64], &mut [f64]),
         t: f64,
         y: &[f64],
+        just_after: bool,
     ) -> Vec<bool> {
-        let h = TRIGGER_LOOKAHEAD * t.abs().max(1.0);
+        let h = if just_after {
+            TRIGGER_LOOKAHEAD * t.abs().max(1.0)
+        } else {
+            0.0
+        };
         let mut dy = vec![0.0; y.len()];
         rhs(t, y, &mut dy);
         let ahead: Vec<f64> = y.iter().zip(&dy).map(|(a, d)| a + h * d).collect();
