@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 mod logical;
 pub use logical::{ModelSource, RunOptions};
 mod ode;
-pub use ode::{OdeOptions, TimeCourse};
+pub use ode::{read_sbml_file, OdeOptions, OdeRequest, Population, TimeCourse};
 mod twins;
 pub use twins::{AuditEntry, TwinImportReport, TwinScenario, TwinView};
 mod reasoning;

@@ -684,3 +684,247 @@ fn bench_reasoning_against_networkx() {
         &accession,
     );
 }
+
+/// Runs a Python peer script and returns its stdout; panics with its stderr when it fails.
+fn python(args: &[&str]) -> String {
+    let out = std::process::Command::new("python3")
+        .args(args)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "python3 {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The ODE route against libRoadRunner (`pip install libroadrunner`), in one run: the tier 1 and 2
+/// cases of the SBML Test Suite (load, compile, simulate and write the CSV, per case), the larger
+/// published models of `../shared/sbml-models` (compile and simulate times apart, 1000 output
+/// points, PEtab nominal parameters, rtol 1e-6 and atol 1e-12 on both sides), and a virtual
+/// population of 1000 members on one and on two threads.
+#[test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+fn bench_ode_against_libroadrunner() {
+    use twinpath::engine::{read_sbml_file, OdeOptions};
+    use twinpath::sim::ode::{self, Tolerances};
+    let Some(suite) = crate::common::shared("sbml-test-suite") else {
+        return;
+    };
+    let Some(peers) = crate::common::shared("peers") else {
+        return;
+    };
+    let engine = twinpath::Engine::in_memory(crate::common::limits()).expect("engine");
+    let scratch = tempfile::tempdir().expect("tempdir");
+
+    // 1. The suite's tiers 1 and 2, one case after another.
+    let mut ours = Vec::new();
+    let mut reader = csv::Reader::from_path(suite.join("manifest.csv")).expect("manifest");
+    let mut passed = 0usize;
+    for row in reader.records() {
+        let row = row.expect("row");
+        if !matches!(&row[1], "tier1" | "tier2") {
+            continue;
+        }
+        let dir = suite.join("cases").join(&row[0]);
+        let started = Instant::now();
+        let course = engine.simulate_sbml_case(
+            &dir.join(&row[12]),
+            &dir.join(format!("{}-settings.txt", &row[0])),
+            &OdeOptions::default(),
+        );
+        if let Ok(course) = course {
+            std::fs::write(scratch.path().join("out.csv"), course.to_csv()).expect("write");
+            passed += 1;
+        }
+        ours.push(started.elapsed().as_secs_f64());
+    }
+    let rr_csv = scratch.path().join("rr_suite.csv");
+    python(&[
+        peers.join("roadrunner_runner.py").to_str().expect("path"),
+        "--root",
+        suite.to_str().expect("path"),
+        "--tiers",
+        "tier1,tier2",
+        "--out",
+        rr_csv.to_str().expect("path"),
+    ]);
+    let mut theirs = Vec::new();
+    let mut rr_passed = 0usize;
+    let mut reader = csv::Reader::from_path(&rr_csv).expect("rr results");
+    let header = reader.headers().expect("header").clone();
+    let col = |n: &str| header.iter().position(|h| h == n).expect(n);
+    let (load, sim, status) = (col("load_s"), col("sim_s"), col("status"));
+    for row in reader.records() {
+        let row = row.expect("row");
+        let t: f64 = row[load].parse().unwrap_or(0.0) + row[sim].parse().unwrap_or(0.0);
+        theirs.push(t);
+        if &row[status] == "pass" {
+            rr_passed += 1;
+        }
+    }
+    let (our_total, their_total): (f64, f64) = (ours.iter().sum(), theirs.iter().sum());
+    println!(
+        "suite tiers 1-2: twinpath {} cases, {passed} pass, total {our_total:.2} s, median {:.2} ms per case (load, compile, simulate, write)",
+        ours.len(),
+        1e3 * median(ours.clone())
+    );
+    println!(
+        "suite tiers 1-2: libRoadRunner {} cases, {rr_passed} pass, total {their_total:.2} s, median {:.2} ms per case (load, simulate)",
+        theirs.len(),
+        1e3 * median(theirs.clone())
+    );
+    println!(
+        "suite ratio (twinpath time / libRoadRunner time): total {:.3}, median {:.3}",
+        our_total / their_total,
+        median(ours) / median(theirs)
+    );
+
+    // 2. The larger models.
+    let models = [
+        ("Chen_MSB2009", 9000.0),
+        ("Lang_PLOSComputBiol2024", 136472.0),
+        ("Smith_BMCSystBiol2013", 960.0),
+        ("SalazarCavazos_MBoC2020", 300.0),
+        ("Alkan_SciSignal2018", 48.0),
+    ];
+    let tolerances = Tolerances {
+        relative: 1e-6,
+        absolute: 1e-12,
+    };
+    let rr_big = scratch.path().join("rr_big.csv");
+    python(&[
+        peers.join("big_timing.py").to_str().expect("path"),
+        "--reps",
+        "3",
+        "--points",
+        "1000",
+        "--out",
+        rr_big.to_str().expect("path"),
+    ]);
+    let mut reader = csv::Reader::from_path(&rr_big).expect("rr big");
+    let header = reader.headers().expect("header").clone();
+    let col = |n: &str| header.iter().position(|h| h == n).expect(n);
+    let (name_at, load_at, sim_at) = (col("model"), col("load_med_s"), col("sim_bdf_med_s"));
+    let rr: std::collections::HashMap<String, (f64, f64)> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            (
+                r[name_at].to_string(),
+                (
+                    r[load_at].parse().unwrap_or(f64::NAN),
+                    r[sim_at].parse().unwrap_or(f64::NAN),
+                ),
+            )
+        })
+        .collect();
+    println!("| Model | States | twinpath load+compile | twinpath simulate | libRoadRunner load | libRoadRunner simulate | simulate ratio |");
+    for (name, end) in models {
+        let file = peers.join(format!("../sbml-models/model_{name}.xml"));
+        let started = Instant::now();
+        let system = read_sbml_file(&file).expect("model reads");
+        let model = ode::compile(&system, 0.0).expect("model compiles");
+        let compile_s = started.elapsed().as_secs_f64();
+        let overrides = nominal(
+            &peers.join(format!("../sbml-models/parameters_{name}.tsv")),
+            &model,
+        );
+        let initial = model.initial_with(&overrides);
+        let times: Vec<f64> = (0..1000).map(|i| end * i as f64 / 999.0).collect();
+        let mut sims = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            ode::simulate_from(&model, &initial, &times, tolerances).expect("simulates");
+            sims.push(started.elapsed().as_secs_f64());
+        }
+        let sim_s = median(sims);
+        let (rr_load, rr_sim) = rr.get(name).copied().unwrap_or((f64::NAN, f64::NAN));
+        println!(
+            "| {name} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms | {:.2} |",
+            model.states.len(),
+            1e3 * compile_s,
+            1e3 * sim_s,
+            1e3 * rr_load,
+            1e3 * rr_sim,
+            sim_s / rr_sim
+        );
+    }
+
+    // 3. A virtual population: 1000 members of the Alkan model, every constant parameter scaled
+    //    by a log-normal factor (sigma 0.2), on one and on two threads. (A member's initial
+    //    assignments are recomputed from its parameters.)
+    let file = peers.join("../sbml-models/model_Alkan_SciSignal2018.xml");
+    let system = read_sbml_file(&file).expect("model reads");
+    let model = ode::compile(&system, 0.0).expect("model compiles");
+    // Every parameter that is neither a state nor computed by a rule, with a nonzero value.
+    let parameters: Vec<usize> = system
+        .parameters
+        .iter()
+        .filter_map(|p| model.index.get(&p.id).copied())
+        .filter(|&slot| slot < model.n_named && !model.computed[slot] && model.initial[slot] != 0.0)
+        .collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut normal = || {
+        // Box–Muller from a splitmix64 stream: no dependency for a benchmark's noise.
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (u, v) = (next().max(1e-300), next());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    };
+    let members: Vec<ode::Member> = (0..1000)
+        .map(|_| {
+            parameters
+                .iter()
+                .map(|&slot| (slot, model.initial[slot] * (0.2 * normal()).exp()))
+                .collect()
+        })
+        .collect();
+    let times: Vec<f64> = (0..=100).map(|i| 48.0 * i as f64 / 100.0).collect();
+    let mut per_threads = Vec::new();
+    for threads in [1, 2] {
+        let started = Instant::now();
+        let results = ode::simulate_population(&model, &members, &times, tolerances, Some(threads))
+            .expect("pool");
+        let elapsed = started.elapsed().as_secs_f64();
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        println!(
+            "population: 1000 members of Alkan 2018 ({} parameters varied), {threads} thread(s): {elapsed:.2} s, {:.0} runs/s, {failed} failed",
+            parameters.len(),
+            1000.0 / elapsed
+        );
+        per_threads.push(elapsed);
+    }
+    println!(
+        "population speed-up on 2 threads: {:.2}",
+        per_threads[0] / per_threads[1]
+    );
+}
+
+/// PEtab nominal values (linear scale) of the parameters the model has, as buffer overrides.
+fn nominal(table: &Path, model: &twinpath::sim::ode::OdeModel) -> Vec<(usize, f64)> {
+    let Ok(mut reader) = csv::ReaderBuilder::new().delimiter(b'\t').from_path(table) else {
+        return Vec::new();
+    };
+    let header = reader.headers().expect("header").clone();
+    let (Some(id), Some(value)) = (
+        header.iter().position(|h| h == "parameterId"),
+        header.iter().position(|h| h == "nominalValue"),
+    ) else {
+        return Vec::new();
+    };
+    reader
+        .records()
+        .filter_map(|r| {
+            let r = r.ok()?;
+            let slot = *model.index.get(&r[id])?;
+            Some((slot, r[value].parse().ok()?))
+        })
+        .collect()
+}

@@ -324,26 +324,46 @@ fn simulate_command_runs_a_suite_case_in_its_layout() {
         stderr(&out)
     );
 
-    // An unsupported construct fails the work (exit 1) and is named.
-    let fast = cases(&root)
-        .into_iter()
-        .find(|c| c.tags.iter().any(|t| t == "FastReaction"))
-        .expect("a fast-reaction case");
+    // An unsupported construct fails the work (exit 1) and is named: here a nonlinear
+    // algebraic rule, 0 = x·x − p.
+    let nonlinear = dir.path().join("nonlinear.xml");
+    std::fs::write(
+        &nonlinear,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="nonlinear">
+    <listOfParameters>
+      <parameter id="x" value="1" constant="false"/>
+      <parameter id="p" value="4" constant="true"/>
+    </listOfParameters>
+    <listOfRules>
+      <algebraicRule>
+        <math xmlns="http://www.w3.org/1998/Math/MathML">
+          <apply><minus/><apply><times/><ci> x </ci><ci> x </ci></apply><ci> p </ci></apply>
+        </math>
+      </algebraicRule>
+    </listOfRules>
+  </model>
+</sbml>
+"#,
+    )
+    .expect("write");
     let out = twinpath(
         &data,
         &[
             "simulate",
             "--sbml",
-            fast.model.to_str().expect("path"),
+            nonlinear.to_str().expect("path"),
             "--settings",
-            fast.dir
-                .join(format!("{}-settings.txt", fast.id))
-                .to_str()
-                .expect("path"),
+            case.join("00001-settings.txt").to_str().expect("path"),
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("fast reaction"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("algebraic rule") && stderr(&out).contains("not linear"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -413,6 +433,39 @@ fn an_imported_sbml_model_is_a_pathway_that_can_be_queried_and_simulated() {
         .map(number)
         .collect();
     assert_eq!(changed[1], 5.0);
+
+    // A virtual population: summaries per variable, the same whatever the thread count.
+    let population = |threads: &str| {
+        let out = run(&[
+            "--population",
+            "24",
+            "--spread",
+            "0.3",
+            "--seed",
+            "7",
+            "--threads",
+            threads,
+            "--variables",
+            species,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let one = population("1");
+    assert_eq!(one, population("2"));
+    let header = one.lines().next().expect("header");
+    assert_eq!(
+        header,
+        format!("time,{species}_mean,{species}_p05,{species}_p50,{species}_p95")
+    );
+    let last: Vec<f64> = one
+        .lines()
+        .last()
+        .expect("a row")
+        .split(',')
+        .map(number)
+        .collect();
+    assert!(last[2] <= last[3] && last[3] <= last[4], "{last:?}");
 
     let out = run(&["--set", "no_such_thing=1"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

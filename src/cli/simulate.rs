@@ -1,7 +1,7 @@
 //! `twinpath simulate …`: kinetic (ODE) simulation of an SBML Test Suite case or of a pathway
 //! of the store, written as CSV.
 
-use crate::engine::{Engine, OdeOptions};
+use crate::engine::{Engine, OdeOptions, OdeRequest, Population};
 use crate::sim::ode::Tolerances;
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -74,6 +74,30 @@ pub enum SimulateCommand {
         /// Where to write the CSV (default: standard output).
         #[arg(long, value_name = "FILE.csv")]
         out: Option<PathBuf>,
+        /// Run a virtual population of N members instead of one run: every free parameter of
+        /// each member is drawn log-normally around its value, and the columns are each
+        /// variable's mean and 5th, 50th and 95th percentiles over the members.
+        #[arg(long, value_name = "N")]
+        population: Option<usize>,
+        /// The standard deviation of the log of each parameter's factor in a population.
+        #[arg(
+            long,
+            value_name = "SIGMA",
+            default_value_t = 0.2,
+            requires = "population"
+        )]
+        spread: f64,
+        /// The seed of the population's draws.
+        #[arg(
+            long,
+            value_name = "SEED",
+            default_value_t = 1,
+            requires = "population"
+        )]
+        seed: u64,
+        /// Worker threads of a population (default: all cores); the numbers do not depend on it.
+        #[arg(long, value_name = "T", requires = "population")]
+        threads: Option<usize>,
     },
 }
 
@@ -105,9 +129,29 @@ pub fn run(engine: &Engine, args: SimulateArgs, out: &mut dyn Write) -> anyhow::
             set,
             variables,
             out,
+            population,
+            spread,
+            seed,
+            threads,
         }) => {
-            let iri = crate::vocab::expand(&pathway).unwrap_or(pathway);
-            let course = engine.simulate_ode(&iri, until, points, &set, &variables, &options)?;
+            let request = OdeRequest {
+                pathway: crate::vocab::expand(&pathway).unwrap_or(pathway),
+                until,
+                points,
+                set,
+                variables,
+                population: population.map(|size| Population {
+                    size,
+                    spread,
+                    seed,
+                    threads,
+                }),
+                options,
+            };
+            let course = engine.simulate_ode(&request)?;
+            for failure in &course.failures {
+                eprintln!("warning: {failure}");
+            }
             (course, out)
         }
         None => {

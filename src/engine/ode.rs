@@ -15,6 +15,8 @@ use std::path::Path;
 pub struct TimeCourse {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<f64>>,
+    /// Members of a population whose run failed (left out of the summaries), with why.
+    pub failures: Vec<String>,
 }
 
 impl TimeCourse {
@@ -86,20 +88,13 @@ impl Engine {
         simulate_case(&system, &settings, options)
     }
 
-    /// Simulates the kinetic pathway `pathway` of the store from time 0 to `until`, reporting
-    /// `points` intervals, with `set` overriding initial values of parameters, species or
-    /// compartments; `variables` chooses the columns (all species and changing symbols when empty).
-    pub fn simulate_ode(
-        &self,
-        pathway: &str,
-        until: f64,
-        points: usize,
-        set: &[(String, f64)],
-        variables: &[String],
-        options: &OdeOptions,
-    ) -> Result<TimeCourse> {
-        let mut system = self.store().reaction_system(pathway)?;
-        apply_overrides(&mut system, set)?;
+    /// Simulates a kinetic pathway of the store from time 0 (see `OdeRequest`); with a
+    /// population, the columns are each variable's mean and 5th, 50th and 95th percentiles
+    /// over the members.
+    pub fn simulate_ode(&self, request: &OdeRequest) -> Result<TimeCourse> {
+        let mut system = self.store().reaction_system(&request.pathway)?;
+        apply_overrides(&mut system, &request.set)?;
+        let (until, points) = (request.until, request.points);
         if !(until > 0.0) || !until.is_finite() || points == 0 {
             return Err(Error::BadInput(
                 "the horizon must be a positive number and the number of points at least 1".into(),
@@ -108,8 +103,50 @@ impl Engine {
         let times: Vec<f64> = (0..=points)
             .map(|i| until * i as f64 / points as f64)
             .collect();
-        run(&system, &times, variables, &|_| Quantity::AsIs, options)
+        match &request.population {
+            None => run(
+                &system,
+                &times,
+                &request.variables,
+                &|_| Quantity::AsIs,
+                &request.options,
+            ),
+            Some(population) => run_population(
+                &system,
+                &times,
+                &request.variables,
+                population,
+                &request.options,
+            ),
+        }
     }
+}
+
+/// A run of a kinetic pathway of the store.
+#[derive(Debug, Clone)]
+pub struct OdeRequest {
+    pub pathway: String,
+    /// The end time; the run starts at 0.
+    pub until: f64,
+    /// Output intervals: `points + 1` rows.
+    pub points: usize,
+    /// Initial values of parameters, species (in their math units) or compartments.
+    pub set: Vec<(String, f64)>,
+    /// Columns (all species and rate-rule variables when empty).
+    pub variables: Vec<String>,
+    pub population: Option<Population>,
+    pub options: OdeOptions,
+}
+
+/// A virtual population: every free parameter of each member drawn log-normally around its value.
+#[derive(Debug, Clone, Copy)]
+pub struct Population {
+    pub size: usize,
+    /// The standard deviation of the log of each parameter's factor.
+    pub spread: f64,
+    pub seed: u64,
+    /// Worker threads (all cores when `None`); the numbers do not depend on it.
+    pub threads: Option<usize>,
 }
 
 /// Reads an SBML file through the store: the file is written as RDF into a store in memory
@@ -185,26 +222,7 @@ fn run(
     options: &OdeOptions,
 ) -> Result<TimeCourse> {
     let model = ode::compile(system, 0.0).map_err(|e| Error::Simulation(e.to_string()))?;
-    let columns: Vec<String> = if variables.is_empty() {
-        let mut c: Vec<String> = system.species.iter().map(|s| s.id.clone()).collect();
-        c.extend(
-            model
-                .states
-                .iter()
-                .filter(|s| matches!(s.kind, ode::compile::StateKind::Variable))
-                .map(|s| s.symbol.clone()),
-        );
-        c
-    } else {
-        variables.to_vec()
-    };
-    for c in &columns {
-        if !model.index.contains_key(c) {
-            return Err(Error::BadInput(format!(
-                "the model has no variable named {c}"
-            )));
-        }
-    }
+    let columns = columns(system, &model, variables)?;
     let trajectory = ode::simulate(&model, times, options.tolerances)
         .map_err(|e| Error::Simulation(e.to_string()))?;
     let rows = trajectory
@@ -219,5 +237,107 @@ fn run(
             row
         })
         .collect();
-    Ok(TimeCourse { columns, rows })
+    Ok(TimeCourse {
+        columns,
+        rows,
+        failures: Vec::new(),
+    })
+}
+
+/// The columns a run reports: the chosen variables, or every species and rate-rule variable.
+fn columns(
+    system: &ReactionSystem,
+    model: &ode::OdeModel,
+    variables: &[String],
+) -> Result<Vec<String>> {
+    let columns: Vec<String> = if variables.is_empty() {
+        let mut c: Vec<String> = system.species.iter().map(|s| s.id.clone()).collect();
+        c.extend(
+            model
+                .states
+                .iter()
+                .filter(|s| matches!(s.kind, ode::compile::StateKind::Variable))
+                .map(|s| s.symbol.clone()),
+        );
+        c
+    } else {
+        variables.to_vec()
+    };
+    if let Some(c) = columns.iter().find(|c| !model.index.contains_key(*c)) {
+        return Err(Error::BadInput(format!(
+            "the model has no variable named {c}"
+        )));
+    }
+    Ok(columns)
+}
+
+fn run_population(
+    system: &ReactionSystem,
+    times: &[f64],
+    variables: &[String],
+    population: &Population,
+    options: &OdeOptions,
+) -> Result<TimeCourse> {
+    if population.size == 0 || !(population.spread >= 0.0) || !population.spread.is_finite() {
+        return Err(Error::BadInput(
+            "a population needs at least one member and a spread of 0 or more".into(),
+        ));
+    }
+    let model = ode::compile(system, 0.0).map_err(|e| Error::Simulation(e.to_string()))?;
+    let columns = columns(system, &model, variables)?;
+    let ids: Vec<String> = system.parameters.iter().map(|p| p.id.clone()).collect();
+    let parameters = ode::free_parameters(&model, &ids);
+    let members = ode::log_normal_members(
+        &model,
+        &parameters,
+        population.size,
+        population.spread,
+        population.seed,
+    );
+    let runs = ode::simulate_population(
+        &model,
+        &members,
+        times,
+        options.tolerances,
+        population.threads,
+    )
+    .map_err(|e| Error::Simulation(e.to_string()))?;
+    let mut failures = Vec::new();
+    let mut done = Vec::new();
+    for (i, run) in runs.into_iter().enumerate() {
+        match run {
+            Ok(t) => done.push(t),
+            Err(e) => failures.push(format!("member {i}: {e}")),
+        }
+    }
+    if done.is_empty() {
+        return Err(Error::Simulation(format!(
+            "every member's run failed; the first: {}",
+            failures.first().map(String::as_str).unwrap_or("")
+        )));
+    }
+    let mut header = Vec::new();
+    for c in &columns {
+        for stat in ["mean", "p05", "p50", "p95"] {
+            header.push(format!("{c}_{stat}"));
+        }
+    }
+    let mut rows = Vec::with_capacity(times.len());
+    for (i, t) in times.iter().enumerate() {
+        let mut row = vec![*t];
+        for c in &columns {
+            let mut values: Vec<f64> = done
+                .iter()
+                .filter_map(|traj| model.value(&traj.points[i], c, Quantity::AsIs))
+                .filter(|v| v.is_finite())
+                .collect();
+            row.extend(ode::summary(&mut values));
+        }
+        rows.push(row);
+    }
+    Ok(TimeCourse {
+        columns: header,
+        rows,
+        failures,
+    })
 }

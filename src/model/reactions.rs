@@ -67,8 +67,8 @@ pub struct Reaction {
     pub id: String,
     pub name: Option<String>,
     pub reversible: bool,
-    /// SBML "fast" reactions (instantaneous equilibrium): kept so that the compiler can refuse
-    /// them by name rather than silently simulate them as slow.
+    /// An SBML "fast" reaction: at instantaneous equilibrium, its rate held at zero while the
+    /// slow reactions move the totals it conserves.
     pub fast: bool,
     pub reactants: Vec<SpeciesReference>,
     pub products: Vec<SpeciesReference>,

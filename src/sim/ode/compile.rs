@@ -9,7 +9,8 @@
 //! that it is conserved when its compartment changes size); its symbol holds the value math reads
 //! (the concentration, unless it has only substance units) and is recomputed from the amount.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use crate::model::math::{BinaryOp, Expr, Function, MathError, NaryOp, Program};
@@ -88,6 +89,71 @@ pub struct CompiledEvent {
     pub assignments: Vec<(Target, Program)>,
 }
 
+/// One computed slot of the buffer.
+pub enum Step {
+    /// The slot's value from a program over the buffer.
+    Compute(usize, Program),
+    /// The slot holds `delay(x, d)`, [`OdeModel::delays`]`[index]`: x looked up in the past.
+    Delayed { slot: usize, index: usize },
+}
+
+/// One distinct `delay(x, d)` of the model: a hidden computed slot whose value is `x` at
+/// `t − d`, looked up in the simulation's history (see `history`).
+pub struct DelayedValue {
+    /// The expression as the model writes it, for messages.
+    pub label: String,
+    pub slot: usize,
+    /// `x`, over a buffer filled at the earlier time.
+    pub value: Program,
+    /// `d`, over the current buffer.
+    pub delay: Program,
+    /// `x` before the start, over the start buffer at the earlier time: the initial
+    /// definitions that depend on time are inlined, so that each symbol has the value its
+    /// initial definition gives then (what the SBML Test Suite expects).
+    pub before_start: Program,
+    /// The steps (indices into [`OdeModel::steps`], ascending) that compute what `value`
+    /// reads; a delayed value among them is looked up in turn.
+    pub steps: Vec<usize>,
+    /// Whether the derivatives read this value: where its history jumps (an event, the start),
+    /// it jumps `d` later, and the solver is restarted there rather than stepping across.
+    pub restarts_solver: bool,
+    /// The delayed values (indices) whose `value` reads this one, and so jump `d` after it.
+    pub feeds: Vec<usize>,
+}
+
+/// The fast reactions (SBML Level 2 and Level 3 Version 1 `fast="true"`): each is at
+/// instantaneous equilibrium, its rate 0, on the time scale of the others. The slow reactions
+/// change the totals the fast ones conserve, and the fast ones keep the split among their
+/// species at equilibrium: the state is moved along each fast reaction's direction (its
+/// stoichiometry, times conversion factors) by the extent that makes its rate 0, and the slow
+/// rates are projected onto the equilibrium (see `simulate`).
+pub struct FastSubsystem {
+    pub reactions: Vec<FastReaction>,
+    /// Groups of fast reactions (indices into `reactions`) whose equilibria depend on one
+    /// another (one moves species another's rate reads): each group is solved jointly.
+    pub blocks: Vec<Vec<usize>>,
+    /// The Jacobian pattern of the projected right-hand side: the slow pattern, plus the
+    /// entries the projection adds.
+    pub pattern: Vec<(usize, usize)>,
+    /// For each entry of `pattern`, the entry of [`OdeModel::jacobian`] at the same place.
+    pub slow_entry: Vec<Option<usize>>,
+    /// The states the fast reactions move or read.
+    pub states: Vec<usize>,
+}
+
+/// One fast reaction.
+pub struct FastReaction {
+    pub id: String,
+    /// The rate with every computed symbol inlined: it reads only states, slots no step
+    /// computes, and time, so that it can be evaluated at trial states.
+    pub rate: Program,
+    /// ∂rate/∂state, for the states the rate reads.
+    pub slopes: Vec<(usize, JacobianEntry)>,
+    /// How one unit of the reaction's extent changes the states (amounts): the stoichiometry
+    /// times the conversion factor, over slots no step computes.
+    pub direction: Vec<(usize, Program)>,
+}
+
 /// One entry of the Jacobian.
 pub enum JacobianEntry {
     /// From symbolic differentiation.
@@ -106,8 +172,11 @@ pub struct OdeModel {
     pub states: Vec<StateVar>,
     /// The buffer at the start, after initial assignments and rules.
     pub initial: Vec<f64>,
-    /// Computed slots in dependency order: species values from amounts, assignment rules, reaction rates.
-    pub steps: Vec<(usize, Program)>,
+    /// How the start buffer is computed: slots and their definitions in dependency order.
+    pub init: Vec<(usize, Program)>,
+    /// Computed slots in dependency order: species values from amounts, assignment rules,
+    /// reaction rates, delayed values.
+    pub steps: Vec<Step>,
     pub derivatives: Vec<Program>,
     pub jacobian_pattern: Vec<(usize, usize)>,
     pub jacobian: Vec<JacobianEntry>,
@@ -116,6 +185,16 @@ pub struct OdeModel {
     /// Which named slots are computed (not free to be set between events).
     pub computed: Vec<bool>,
     pub start_time: f64,
+    /// The model's `delay(x, d)`s, each a hidden slot among the steps.
+    pub delays: Vec<DelayedValue>,
+    /// The states the delayed values read: the history keeps their trajectory.
+    pub history_states: Vec<usize>,
+    /// The named slots the delayed values read that events change: the history keeps their
+    /// values from each event on.
+    pub history_slots: Vec<usize>,
+    /// The fast reactions, if any: `derivatives` and `jacobian` then hold the slow reactions
+    /// only.
+    pub fast: Option<FastSubsystem>,
 }
 
 /// The hidden symbol of a species' amount (a character no SBML id can contain keeps it apart).
@@ -139,6 +218,74 @@ struct Compiler<'a> {
     derivatives: Vec<Expr>,
     names: Vec<String>,
     rates: Option<RatesOf>,
+    /// The distinct `delay(x, d)`s met so far; the position is the hidden symbol's number.
+    delays: Vec<DelayEntry>,
+    events: Vec<PreparedEvent>,
+    /// Per delay: `x` and `d` with `rateOf` resolved, and `x` before the start.
+    resolved_delays: Vec<ResolvedDelay>,
+    /// (state, fast reaction, change of the state per unit of the reaction's extent).
+    fast_terms: Vec<(usize, usize, Expr)>,
+}
+
+/// One `delay(x, d)`, with any delay inside `x` or `d` already replaced by its hidden symbol.
+struct DelayEntry {
+    label: String,
+    value: Expr,
+    delay: Expr,
+}
+
+struct ResolvedDelay {
+    value: Expr,
+    delay: Expr,
+    before_start: Expr,
+}
+
+/// An event's math, inlined and with its delays replaced by hidden symbols.
+struct PreparedEvent {
+    label: String,
+    trigger: Expr,
+    delay: Option<Expr>,
+    priority: Option<Expr>,
+    assignments: Vec<(String, Expr)>,
+}
+
+/// The hidden symbol of the `k`th distinct delay (a character no SBML id can contain keeps it
+/// apart).
+fn delay_symbol(k: usize) -> String {
+    format!("\u{1}delay{k}")
+}
+
+/// Which delay a hidden symbol stands for.
+fn delay_index(symbol: &str) -> Option<usize> {
+    symbol.strip_prefix("\u{1}delay")?.parse().ok()
+}
+
+/// `e` with every `delay(x, d)` replaced by its hidden symbol, innermost first, adding the
+/// ones not seen before to `table`.
+fn extract_delays(e: &Expr, table: &RefCell<Vec<DelayEntry>>) -> Expr {
+    rewrite(e, &|node| {
+        let Expr::Delay(x, d) = node else {
+            return None;
+        };
+        let value = extract_delays(x, table);
+        let delay = extract_delays(d, table);
+        let mut table = table.borrow_mut();
+        let k = match table
+            .iter()
+            .position(|entry| entry.value == value && entry.delay == delay)
+        {
+            Some(k) => k,
+            None => {
+                table.push(DelayEntry {
+                    label: node.to_string(),
+                    value,
+                    delay,
+                });
+                table.len() - 1
+            }
+        };
+        Some(Expr::symbol(&delay_symbol(k)))
+    })
 }
 
 impl<'a> Compiler<'a> {
@@ -168,19 +315,41 @@ impl<'a> Compiler<'a> {
             derivatives: Vec::new(),
             names: Vec::new(),
             rates: None,
+            delays: Vec::new(),
+            events: Vec::new(),
+            resolved_delays: Vec::new(),
+            fast_terms: Vec::new(),
         })
     }
 
-    fn prepare(&self, expr: &Expr, context: &str) -> Result<Expr, CompileError> {
+    /// `expr` with user functions inlined and each `delay(x, d)` replaced by its hidden symbol.
+    fn prepare(&mut self, expr: &Expr, context: &str) -> Result<Expr, CompileError> {
+        self.prepare_bound(expr, context, &HashMap::new())
+    }
+
+    /// As `prepare`, with the local parameters `locals` bound first (a delay inside a kinetic
+    /// law may read them).
+    fn prepare_bound(
+        &mut self,
+        expr: &Expr,
+        context: &str,
+        locals: &HashMap<&str, f64>,
+    ) -> Result<Expr, CompileError> {
         let inlined = expr
             .inline_calls(&self.functions)
             .map_err(math_err(context))?;
-        if inlined.has_delay() {
-            return err(format!(
-                "{context}: delay() is not supported (SBML delayed differential equations)"
-            ));
+        let bound = if locals.is_empty() {
+            inlined
+        } else {
+            inlined.substitute(&|s| locals.get(s).map(|v| Expr::number(*v)))
+        };
+        if !bound.has_delay() {
+            return Ok(bound);
         }
-        Ok(inlined)
+        let table = RefCell::new(std::mem::take(&mut self.delays));
+        let extracted = extract_delays(&bound, &table);
+        self.delays = table.into_inner();
+        Ok(extracted)
     }
 
     /// Solves `0 = math` for the one symbol it determines: a symbol that is neither constant nor
@@ -249,12 +418,6 @@ impl<'a> Compiler<'a> {
 
     fn finish(mut self, start_time: f64) -> Result<OdeModel, CompileError> {
         let system = self.system;
-        if let Some(r) = system.reactions.iter().find(|r| r.fast) {
-            return err(format!(
-                "reaction {} is a fast reaction (instantaneous equilibrium), which is not supported",
-                r.id
-            ));
-        }
         let mut assignment: HashMap<String, Expr> = HashMap::new();
         let mut rate: HashMap<String, Expr> = HashMap::new();
         let mut algebraic: Vec<Expr> = Vec::new();
@@ -382,8 +545,7 @@ impl<'a> Compiler<'a> {
                         .iter()
                         .map(|p| (p.id.as_str(), p.value.unwrap_or(f64::NAN)))
                         .collect();
-                    let m = self.prepare(m, &format!("kinetic law of reaction {}", r.id))?;
-                    m.substitute(&|s| locals.get(s).map(|v| Expr::number(*v)))
+                    self.prepare_bound(m, &format!("kinetic law of reaction {}", r.id), &locals)?
                 }
                 // A reaction without a rate law does not proceed.
                 None => Expr::number(0.0),
@@ -423,10 +585,20 @@ impl<'a> Compiler<'a> {
                 for ((species, stoichiometry, sign), ri) in
                     stoichiometry_terms.iter().zip(&reaction_of_term)
                 {
-                    if *species == s.id {
-                        let rate = Expr::symbol(&system.reactions[*ri].id);
-                        let term = mul(mul(Expr::number(*sign), stoichiometry.clone()), rate);
-                        terms.push(term);
+                    if *species != s.id {
+                        continue;
+                    }
+                    let change = mul(Expr::number(*sign), stoichiometry.clone());
+                    if system.reactions[*ri].fast {
+                        // A fast reaction moves the state along this direction to its
+                        // equilibrium instead (see `FastSubsystem`).
+                        let change = match factor {
+                            Some(f) => mul(Expr::symbol(f), change),
+                            None => change,
+                        };
+                        self.fast_terms.push((self.states.len(), *ri, change));
+                    } else {
+                        terms.push(mul(change, Expr::symbol(&system.reactions[*ri].id)));
                     }
                 }
                 let sum = add(terms);
@@ -474,23 +646,31 @@ impl<'a> Compiler<'a> {
             self.computed.insert(v.clone(), m.clone());
         }
 
-        // rateOf(x): the time derivative of x, by the chain rule through the states.
-        let rates = RatesOf::new(&self.states, &self.derivatives, &self.computed);
-        let mut computed = std::mem::take(&mut self.computed);
-        for (k, v) in computed.iter_mut() {
-            *v = rates.resolve(v, k)?;
+        // Events' math, with their delays among the others.
+        for (i, e) in system.events.iter().enumerate() {
+            let label = e.id.clone().unwrap_or_else(|| format!("event {}", i + 1));
+            let trigger = self.prepare(&e.trigger, &format!("trigger of {label}"))?;
+            let delay = match &e.delay {
+                Some(d) => Some(self.prepare(d, &format!("delay of {label}"))?),
+                None => None,
+            };
+            let priority = match &e.priority {
+                Some(p) => Some(self.prepare(p, &format!("priority of {label}"))?),
+                None => None,
+            };
+            let mut assignments = Vec::new();
+            for a in &e.assignments {
+                let context = format!("assignment to {} of {label}", a.variable);
+                assignments.push((a.variable.clone(), self.prepare(&a.math, &context)?));
+            }
+            self.events.push(PreparedEvent {
+                label,
+                trigger,
+                delay,
+                priority,
+                assignments,
+            });
         }
-        self.computed = computed;
-        let derivatives = std::mem::take(&mut self.derivatives);
-        self.derivatives = derivatives
-            .iter()
-            .map(|d| rates.resolve(d, "a derivative"))
-            .collect::<Result<_, _>>()?;
-        let mut initial = std::mem::take(&mut self.initial);
-        for (k, v) in initial.iter_mut() {
-            *v = rates.resolve(v, &format!("initial value of {k}"))?;
-        }
-        self.initial = initial;
 
         // Initial definitions: initial assignments win over rules, which win over attributes.
         for n in &named {
@@ -509,7 +689,6 @@ impl<'a> Compiler<'a> {
             } else {
                 Expr::number(f64::NAN)
             };
-            let def = rates.resolve(&def, &format!("initial value of {n}"))?;
             self.initial.insert(n.clone(), def);
         }
         for (symbol, _) in &initial_assignment {
@@ -517,6 +696,44 @@ impl<'a> Compiler<'a> {
                 return err(format!(
                     "an initial assignment sets {symbol}, which the model does not define"
                 ));
+            }
+        }
+
+        // rateOf(x): the time derivative of x, by the chain rule through the states.
+        let rates = RatesOf::new(&self.states, &self.derivatives, &self.computed);
+        let mut computed = std::mem::take(&mut self.computed);
+        for (k, v) in computed.iter_mut() {
+            *v = rates.resolve(v, k)?;
+        }
+        self.computed = computed;
+        let derivatives = std::mem::take(&mut self.derivatives);
+        self.derivatives = derivatives
+            .iter()
+            .map(|d| rates.resolve(d, "a derivative"))
+            .collect::<Result<_, _>>()?;
+        let raw_initial = std::mem::take(&mut self.initial);
+        for (k, v) in &raw_initial {
+            let def = rates.resolve(v, &format!("initial value of {k}"))?;
+            self.initial.insert(k.clone(), def);
+        }
+
+        // Delayed values: x and d as at run time, x before the start, and each one's value at
+        // the start (x at start − d, before the start unless d is 0) as its initial definition.
+        if !self.delays.is_empty() {
+            let mut before = BeforeStart::new(&raw_initial, &self.delays)?;
+            for (k, entry) in self.delays.iter().enumerate() {
+                let context = entry.label.as_str();
+                let value = rates.resolve(&entry.value, context)?;
+                let delay = rates.resolve(&entry.delay, context)?;
+                let before_start = before.value(k)?;
+                let at_start = at_time(&before_start, &Expr::sub(Expr::Time, delay.clone()));
+                self.initial.insert(delay_symbol(k), at_start);
+                self.resolved_delays.push(ResolvedDelay {
+                    value,
+                    delay,
+                    before_start,
+                });
+                named.push(delay_symbol(k));
             }
         }
 
@@ -548,33 +765,39 @@ impl<'a> Compiler<'a> {
             }
         }
 
-        // Initial values: evaluate the initial definitions in dependency order.
-        let init_order = order(&self.initial, "initial values")?;
-        let mut init_values: HashMap<String, f64> = HashMap::new();
-        for name in &init_order {
-            let def = &self.initial[name];
-            let value = def
-                .eval(&|s| init_values.get(s).copied(), start_time)
-                .map_err(math_err(&format!("initial value of {name}")))?;
-            init_values.insert(name.clone(), value);
-        }
-        let mut initial = vec![f64::NAN; names.len()];
-        for (i, n) in self.names.iter().enumerate() {
-            if let Some(v) = init_values.get(n) {
-                initial[i] = *v;
-            }
-        }
-        for (k, s) in self.states.iter().enumerate() {
-            initial[n_named + k] = init_values.get(&s.symbol).copied().unwrap_or(f64::NAN);
-        }
-
         let resolve = |s: &str| index.get(s).copied();
         let compile = |e: &Expr, context: &str| -> Result<Program, CompileError> {
             Program::compile(e, &resolve).map_err(math_err(context))
         };
 
-        let step_order = order(&self.computed, "rules")?;
+        // Initial values: the initial definitions in dependency order, as programs, so that a
+        // virtual population can recompute them with other parameter values.
+        let init_order = order(&self.initial, "initial values")?;
+        let mut init = Vec::with_capacity(init_order.len());
+        for name in &init_order {
+            let slot = index[name.as_str()];
+            init.push((
+                slot,
+                compile(&self.initial[name], &format!("initial value of {name}"))?,
+            ));
+        }
+
+        // The steps' order: a delayed value comes after what its delay `d` reads (its `x` is
+        // read in the past, not now).
+        let with_delays: HashMap<String, Expr>;
+        let definitions = if self.resolved_delays.is_empty() {
+            &self.computed
+        } else {
+            let mut all = self.computed.clone();
+            for (k, d) in self.resolved_delays.iter().enumerate() {
+                all.insert(delay_symbol(k), d.delay.clone());
+            }
+            with_delays = all;
+            &with_delays
+        };
+        let step_order = order(definitions, "rules")?;
         let mut steps = Vec::new();
+        let mut step_of: HashMap<&str, usize> = HashMap::new();
         let mut computed_flags = vec![false; n_named];
         for name in &step_order {
             let slot = index[name.as_str()];
@@ -582,7 +805,11 @@ impl<'a> Compiler<'a> {
                 continue;
             }
             computed_flags[slot] = true;
-            steps.push((slot, compile(&self.computed[name], name)?));
+            step_of.insert(name, steps.len());
+            steps.push(match delay_index(name) {
+                Some(k) => Step::Delayed { slot, index: k },
+                None => Step::Compute(slot, compile(&self.computed[name], name)?),
+            });
         }
         let derivatives = self
             .derivatives
@@ -595,7 +822,11 @@ impl<'a> Compiler<'a> {
         // differentiate.
         let mut inlined: HashMap<String, Expr> = HashMap::new();
         for name in &step_order {
-            let def = self.computed[name].substitute(&|s| inlined.get(s).cloned());
+            // A delayed value stays a symbol: it does not depend on the current state.
+            let Some(def) = self.computed.get(name) else {
+                continue;
+            };
+            let def = def.substitute(&|s| inlined.get(s).cloned());
             inlined.insert(name.clone(), def);
         }
         let mut jacobian_pattern = Vec::new();
@@ -638,34 +869,25 @@ impl<'a> Compiler<'a> {
             })
             .collect();
 
+        let Some(rates) = &self.rates else {
+            return err("internal: rateOf is resolved before the model is built");
+        };
         let mut events = Vec::new();
-        for (i, e) in system.events.iter().enumerate() {
-            let label = e.id.clone().unwrap_or_else(|| format!("event {}", i + 1));
-            let prepare = |m: &Expr, what: &str| -> Result<Expr, CompileError> {
-                let m = m
-                    .inline_calls(&self.functions)
-                    .map_err(math_err(&format!("{what} of {label}")))?;
-                if m.has_delay() {
-                    return err(format!("{what} of {label}: delay() is not supported"));
-                }
-                match &self.rates {
-                    Some(rates) => rates.resolve(&m, &format!("{what} of {label}")),
-                    None => Ok(m),
-                }
-            };
-            let trigger = prepare(&e.trigger, "trigger")?;
+        let mut event_slots: HashSet<usize> = HashSet::new();
+        for (e, original) in self.events.iter().zip(&system.events) {
+            let label = &e.label;
+            let trigger = rates.resolve(&e.trigger, &format!("trigger of {label}"))?;
             let roots = relational_parts(&trigger)
                 .iter()
                 .map(|g| compile(g, &format!("trigger of {label}")))
                 .collect::<Result<Vec<_>, _>>()?;
             let mut assignments = Vec::new();
-            for a in &e.assignments {
-                let math = prepare(&a.math, &format!("assignment to {}", a.variable))?;
-                let target = match index.get(a.variable.as_str()) {
+            for (variable, math) in &e.assignments {
+                let math = rates.resolve(math, &format!("assignment to {variable} of {label}"))?;
+                let target = match index.get(variable.as_str()) {
                     None => {
                         return err(format!(
-                            "{label} assigns {}, which the model does not define",
-                            a.variable
+                            "{label} assigns {variable}, which the model does not define"
                         ))
                     }
                     Some(&slot) if slot >= n_named => Target::State(slot - n_named),
@@ -673,55 +895,92 @@ impl<'a> Compiler<'a> {
                         let amount_state = self
                             .states
                             .iter()
-                            .position(|s| s.symbol == amount_symbol(&a.variable));
+                            .position(|s| s.symbol == amount_symbol(variable));
                         match amount_state {
                             Some(k) => {
-                                let sp = system.species_by_id(&a.variable);
+                                let sp = system.species_by_id(variable);
                                 let compartment =
                                     sp.map(|s| index[s.compartment.as_str()]).unwrap_or(slot);
                                 Target::Amount {
                                     state: k,
-                                    value_is_amount: species_amount_math[&a.variable],
+                                    value_is_amount: species_amount_math[variable],
                                     compartment,
                                 }
                             }
                             None if computed_flags[slot] => {
                                 return err(format!(
-                                    "{label} assigns {}, which a rule determines",
-                                    a.variable
+                                    "{label} assigns {variable}, which a rule determines"
                                 ))
                             }
-                            None => Target::Slot(slot),
+                            None => {
+                                event_slots.insert(slot);
+                                Target::Slot(slot)
+                            }
                         }
                     }
                 };
-                assignments.push((target, compile(&math, &label)?));
+                assignments.push((target, compile(&math, label)?));
             }
+            let optional =
+                |what: &str, m: &Option<Expr>| -> Result<Option<Program>, CompileError> {
+                    match m {
+                        Some(m) => {
+                            let m = rates.resolve(m, &format!("{what} of {label}"))?;
+                            Ok(Some(compile(&m, label)?))
+                        }
+                        None => Ok(None),
+                    }
+                };
             events.push(CompiledEvent {
                 trigger: compile(&trigger, &format!("trigger of {label}"))?,
                 roots,
-                initial_value: e.initial_value,
-                persistent: e.persistent,
-                delay: match &e.delay {
-                    Some(d) => Some(compile(&prepare(d, "delay")?, &label)?),
-                    None => None,
-                },
-                priority: match &e.priority {
-                    Some(p) => Some(compile(&prepare(p, "priority")?, &label)?),
-                    None => None,
-                },
-                use_values_from_trigger_time: e.use_values_from_trigger_time,
+                initial_value: original.initial_value,
+                persistent: original.persistent,
+                delay: optional("delay", &e.delay)?,
+                priority: optional("priority", &e.priority)?,
+                use_values_from_trigger_time: original.use_values_from_trigger_time,
                 assignments,
-                label,
+                label: label.clone(),
             });
         }
+
+        let delays = self.delayed_values(
+            definitions,
+            &step_of,
+            &index,
+            n_named,
+            &computed_flags,
+            &compile,
+        )?;
+        let fast = self.fast_subsystem(&inlined, &jacobian_pattern, &compile)?;
+        let mut history_states = BTreeSet::new();
+        let mut history_slots = BTreeSet::new();
+        for reads in delays.iter().map(|(_, reads)| reads) {
+            for &slot in reads {
+                if slot >= n_named {
+                    history_states.insert(slot - n_named);
+                } else if event_slots.contains(&slot) {
+                    history_slots.insert(slot);
+                }
+            }
+        }
+
+        // A delayed value reads the equilibrium of the states it reads, which needs all the
+        // states of the fast reactions.
+        if let Some(fast) = &fast {
+            if !history_states.is_empty() {
+                history_states.extend(fast.states.iter().copied());
+            }
+        }
+
         let _ = rate;
-        Ok(OdeModel {
+        let mut model = OdeModel {
             names,
             index,
             n_named,
             states: self.states,
-            initial,
+            initial: Vec::new(),
+            init,
             steps,
             derivatives,
             jacobian_pattern,
@@ -730,7 +989,424 @@ impl<'a> Compiler<'a> {
             species,
             computed: computed_flags,
             start_time,
-        })
+            delays: delays.into_iter().map(|(d, _)| d).collect(),
+            history_states: history_states.into_iter().collect(),
+            history_slots: history_slots.into_iter().collect(),
+            fast,
+        };
+        model.initial = model.initial_with(&[]);
+        Ok(model)
+    }
+}
+
+impl Compiler<'_> {
+    /// The delayed values as the simulator needs them, each with the slots (states, and named
+    /// slots no step computes) that computing its `x` reads. Refuses a delayed value whose `x`
+    /// reads itself through other delayed values (an algebraic loop through the past).
+    fn delayed_values(
+        &self,
+        definitions: &HashMap<String, Expr>,
+        step_of: &HashMap<&str, usize>,
+        index: &HashMap<String, usize>,
+        n_named: usize,
+        computed: &[bool],
+        compile: &dyn Fn(&Expr, &str) -> Result<Program, CompileError>,
+    ) -> Result<Vec<(DelayedValue, BTreeSet<usize>)>, CompileError> {
+        let n = self.delays.len();
+        // inner[k]: the delayed values that computing the kth one's x looks up in turn
+        let mut inner: Vec<BTreeSet<usize>> = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(n);
+        for (k, (entry, resolved)) in self.delays.iter().zip(&self.resolved_delays).enumerate() {
+            let label = entry.label.as_str();
+            let reached = reach(definitions, resolved.value.symbols());
+            let mut steps: Vec<usize> = reached
+                .iter()
+                .filter_map(|s| step_of.get(s.as_str()).copied())
+                .collect();
+            steps.sort_unstable();
+            let reads: BTreeSet<usize> = reached
+                .iter()
+                .filter(|s| !definitions.contains_key(*s))
+                .filter_map(|s| index.get(s).copied())
+                .filter(|&slot| slot >= n_named || !computed[slot])
+                .collect();
+            inner.push(reached.iter().filter_map(|s| delay_index(s)).collect());
+            let Some(&slot) = index.get(&delay_symbol(k)) else {
+                return err(format!("internal: {label} has no slot"));
+            };
+            out.push((
+                DelayedValue {
+                    label: label.to_string(),
+                    slot,
+                    value: compile(&resolved.value, label)?,
+                    delay: compile(&resolved.delay, label)?,
+                    before_start: compile(&resolved.before_start, label)?,
+                    steps,
+                    restarts_solver: false,
+                    feeds: Vec::new(),
+                },
+                reads,
+            ));
+        }
+        if let Some(k) = first_cycle(&inner) {
+            return err(format!(
+                "{}: the delayed expression reads its own delayed value (an algebraic loop through the past), which is not supported",
+                self.delays[k].label
+            ));
+        }
+        // A jump in a delayed value that the derivatives read makes the right-hand side jump;
+        // one that another delayed value reads jumps that one later in turn.
+        let derivatives_read = reach(
+            definitions,
+            self.derivatives.iter().flat_map(|d| d.symbols()).collect(),
+        );
+        let mut restarts: Vec<bool> = (0..n)
+            .map(|k| derivatives_read.contains(&delay_symbol(k)))
+            .collect();
+        loop {
+            let mut changed = false;
+            for j in 0..n {
+                if restarts[j] {
+                    for &k in &inner[j] {
+                        changed |= !restarts[k];
+                        restarts[k] = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (k, (d, _)) in out.iter_mut().enumerate() {
+            d.restarts_solver = restarts[k];
+            d.feeds = (0..n)
+                .filter(|&j| restarts[j] && inner[j].contains(&k))
+                .collect();
+        }
+        Ok(out)
+    }
+}
+
+impl Compiler<'_> {
+    /// The fast reactions, with `inlined` the computed symbols' definitions down to states and
+    /// `slow_pattern` the Jacobian pattern of the slow derivatives.
+    fn fast_subsystem(
+        &self,
+        inlined: &HashMap<String, Expr>,
+        slow_pattern: &[(usize, usize)],
+        compile: &dyn Fn(&Expr, &str) -> Result<Program, CompileError>,
+    ) -> Result<Option<FastSubsystem>, CompileError> {
+        let system = self.system;
+        if !system.reactions.iter().any(|r| r.fast) {
+            return Ok(None);
+        }
+        let state_of: HashMap<&str, usize> = self
+            .states
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.symbol.as_str(), k))
+            .collect();
+        let full = |e: &Expr| e.substitute(&|s| inlined.get(s).cloned());
+        let mut reactions = Vec::new();
+        // per fast reaction: the states it reads, and its direction as expressions
+        let mut reads: Vec<BTreeSet<usize>> = Vec::new();
+        let mut directions: Vec<Vec<(usize, Expr)>> = Vec::new();
+        for (ri, r) in system.reactions.iter().enumerate() {
+            if !r.fast {
+                continue;
+            }
+            let context = format!("fast reaction {}", r.id);
+            let Some(law) = self.computed.get(&r.id) else {
+                return err(format!("internal: {context} has no rate"));
+            };
+            let rate = full(law);
+            if rate.symbols().iter().any(|s| delay_index(s).is_some()) {
+                return err(format!(
+                    "{context}: a fast reaction whose rate reads delay() is not supported"
+                ));
+            }
+            let mut changes: BTreeMap<usize, Vec<Expr>> = BTreeMap::new();
+            for (state, _, change) in self.fast_terms.iter().filter(|(_, f, _)| *f == ri) {
+                changes.entry(*state).or_default().push(full(change));
+            }
+            let mut direction = Vec::new();
+            for (state, terms) in changes {
+                let change = add(terms).simplify();
+                if change.is_constant_zero() {
+                    continue;
+                }
+                let moves = change
+                    .symbols()
+                    .iter()
+                    .any(|s| state_of.contains_key(s.as_str()) || delay_index(s).is_some());
+                if moves {
+                    return err(format!(
+                        "{context}: its stoichiometry changes with the model's state, which is not supported for a fast reaction"
+                    ));
+                }
+                direction.push((state, change));
+            }
+            // A fast reaction that changes no state (only boundary or constant species) has
+            // no equilibrium to keep; it only reports its rate.
+            if direction.is_empty() {
+                continue;
+            }
+            let read: BTreeSet<usize> = rate
+                .symbols()
+                .iter()
+                .filter_map(|s| state_of.get(s.as_str()).copied())
+                .collect();
+            let program = compile(&rate, &context)?;
+            let mut slopes = Vec::new();
+            for &k in &read {
+                let slope = match rate.derivative(&self.states[k].symbol) {
+                    Ok(d) if d.is_constant_zero() => continue,
+                    Ok(d) => JacobianEntry::Exact(compile(&d, &context)?),
+                    Err(_) => JacobianEntry::Difference {
+                        row: compile(&rate, &context)?,
+                        state: k,
+                    },
+                };
+                slopes.push((k, slope));
+            }
+            reactions.push(FastReaction {
+                id: r.id.clone(),
+                rate: program,
+                slopes,
+                direction: direction
+                    .iter()
+                    .map(|(k, e)| Ok((*k, compile(e, &context)?)))
+                    .collect::<Result<_, CompileError>>()?,
+            });
+            reads.push(read);
+            directions.push(direction);
+        }
+        if reactions.is_empty() {
+            return Ok(None);
+        }
+
+        // Blocks: connected groups, f and g joined when one moves a state the other reads.
+        let n = reactions.len();
+        let mut group: Vec<usize> = (0..n).collect();
+        fn root(group: &mut [usize], mut i: usize) -> usize {
+            while group[i] != i {
+                group[i] = group[group[i]];
+                i = group[i];
+            }
+            i
+        }
+        for (f, read) in reads.iter().enumerate() {
+            for (g, direction) in directions.iter().enumerate() {
+                if f != g && direction.iter().any(|(k, _)| read.contains(k)) {
+                    let (a, b) = (root(&mut group, f), root(&mut group, g));
+                    group[a.max(b)] = a.min(b);
+                }
+            }
+        }
+        let mut blocks: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for f in 0..n {
+            let r = root(&mut group, f);
+            blocks.entry(r).or_default().push(f);
+        }
+        let blocks: Vec<Vec<usize>> = blocks.into_values().collect();
+        for block in &blocks {
+            self.check_independent(block, &reactions, &directions)?;
+        }
+
+        // The projection P = I − N·W (N: the directions, W = (V·N)⁻¹·V, V: the slopes) adds
+        // N·(W·J), (J·N)·W and N·(W·J·N)·W to the slow Jacobian J.
+        let moved: BTreeSet<usize> = directions.iter().flatten().map(|(k, _)| *k).collect();
+        let read: BTreeSet<usize> = reads.iter().flatten().copied().collect();
+        let columns_of_read_rows: BTreeSet<usize> = slow_pattern
+            .iter()
+            .filter(|(r, _)| read.contains(r))
+            .map(|(_, c)| *c)
+            .collect();
+        let rows_of_moved_columns: BTreeSet<usize> = slow_pattern
+            .iter()
+            .filter(|(_, c)| moved.contains(c))
+            .map(|(r, _)| *r)
+            .collect();
+        let mut pattern: BTreeSet<(usize, usize)> = slow_pattern.iter().copied().collect();
+        for &r in &moved {
+            pattern.extend(columns_of_read_rows.iter().map(|&c| (r, c)));
+            pattern.extend(read.iter().map(|&c| (r, c)));
+        }
+        for &r in &rows_of_moved_columns {
+            pattern.extend(read.iter().map(|&c| (r, c)));
+        }
+        let slow_at: HashMap<(usize, usize), usize> = slow_pattern
+            .iter()
+            .enumerate()
+            .map(|(i, rc)| (*rc, i))
+            .collect();
+        let pattern: Vec<(usize, usize)> = pattern.into_iter().collect();
+        let slow_entry = pattern.iter().map(|rc| slow_at.get(rc).copied()).collect();
+        Ok(Some(FastSubsystem {
+            reactions,
+            blocks,
+            pattern,
+            slow_entry,
+            states: moved.union(&read).copied().collect(),
+        }))
+    }
+
+    /// Refuses a block of fast reactions whose directions are linearly dependent (when they
+    /// are constant): each rate being 0 would then ask more conditions than the extents can
+    /// meet.
+    fn check_independent(
+        &self,
+        block: &[usize],
+        reactions: &[FastReaction],
+        directions: &[Vec<(usize, Expr)>],
+    ) -> Result<(), CompileError> {
+        if block.len() < 2 {
+            return Ok(());
+        }
+        let states: Vec<usize> = block
+            .iter()
+            .flat_map(|&f| directions[f].iter().map(|(k, _)| *k))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // columns: the reactions' directions, when every entry is a number
+        let mut columns = Vec::new();
+        for &f in block {
+            let mut column = vec![0.0; states.len()];
+            for (k, e) in &directions[f] {
+                let Expr::Number(v) = e else {
+                    return Ok(());
+                };
+                if let Ok(i) = states.binary_search(k) {
+                    column[i] = *v;
+                }
+            }
+            columns.push(column);
+        }
+        let Some(dependent) = dependency(&columns) else {
+            return Ok(());
+        };
+        let ids: Vec<&str> = dependent
+            .iter()
+            .map(|&i| reactions[block[i]].id.as_str())
+            .collect();
+        let all_fast = self.system.reactions.iter().all(|r| r.fast);
+        err(format!(
+            "the fast reactions {} move their species along linearly dependent directions, so requiring each of their rates to be 0 asks more than their extents can meet{}",
+            ids.join(", "),
+            if all_fast {
+                " (every reaction of the model is marked fast, which leaves it no slow dynamics at all: often an export artefact)"
+            } else {
+                ""
+            }
+        ))
+    }
+}
+
+/// A set of linearly dependent columns (their indices), if there is one: the first column
+/// that elimination reduces to 0, with the earlier columns it is a combination of.
+fn dependency(columns: &[Vec<f64>]) -> Option<Vec<usize>> {
+    let scale = columns
+        .iter()
+        .flatten()
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    let tolerance = 1e-12 * scale.max(f64::MIN_POSITIVE);
+    // (pivot row, reduced column, the column as a combination of the original ones)
+    let mut pivots: Vec<(usize, Vec<f64>, Vec<f64>)> = Vec::new();
+    for (j, column) in columns.iter().enumerate() {
+        let mut v = column.clone();
+        let mut combination = vec![0.0; columns.len()];
+        combination[j] = 1.0;
+        for (p, b, c) in &pivots {
+            let factor = v[*p] / b[*p];
+            for (x, y) in v.iter_mut().zip(b) {
+                *x -= factor * y;
+            }
+            for (x, y) in combination.iter_mut().zip(c) {
+                *x -= factor * y;
+            }
+        }
+        let largest = (0..v.len()).max_by(|&a, &b| v[a].abs().total_cmp(&v[b].abs()));
+        match largest {
+            Some(p) if v[p].abs() > tolerance => pivots.push((p, v, combination)),
+            _ => {
+                return Some(
+                    (0..columns.len())
+                        .filter(|&i| combination[i].abs() > 1e-12)
+                        .collect(),
+                )
+            }
+        }
+    }
+    None
+}
+
+/// Every symbol that computing `start` reads, through the definitions, `start` included.
+fn reach(definitions: &HashMap<String, Expr>, start: BTreeSet<String>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut pending: Vec<String> = start.into_iter().collect();
+    while let Some(s) = pending.pop() {
+        if seen.contains(&s) {
+            continue;
+        }
+        if let Some(def) = definitions.get(&s) {
+            pending.extend(def.symbols().into_iter().filter(|t| !seen.contains(t)));
+        }
+        seen.insert(s);
+    }
+    seen
+}
+
+/// A node on a cycle of the graph `edges[k]` (k → each of them), if there is one.
+fn first_cycle(edges: &[BTreeSet<usize>]) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Visiting,
+        Done,
+    }
+    let mut marks = vec![Mark::New; edges.len()];
+    for start in 0..edges.len() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        let mut stack: Vec<(usize, Vec<usize>)> =
+            vec![(start, edges[start].iter().copied().collect())];
+        marks[start] = Mark::Visiting;
+        while let Some((node, pending)) = stack.last_mut() {
+            match pending.pop() {
+                Some(next) if next >= edges.len() || marks[next] == Mark::Done => {}
+                Some(next) if marks[next] == Mark::Visiting => return Some(next),
+                Some(next) => {
+                    marks[next] = Mark::Visiting;
+                    stack.push((next, edges[next].iter().copied().collect()));
+                }
+                None => {
+                    marks[*node] = Mark::Done;
+                    stack.pop();
+                }
+            }
+        }
+    }
+    None
+}
+
+impl OdeModel {
+    /// The start buffer with some symbols given other values (a parameter of one member of a
+    /// virtual population): everything that depends on them is recomputed.
+    pub fn initial_with(&self, overrides: &[(usize, f64)]) -> Vec<f64> {
+        let mut buffer = vec![f64::NAN; self.names.len()];
+        for (slot, value) in overrides {
+            if let Some(b) = buffer.get_mut(*slot) {
+                *b = *value;
+            }
+        }
+        for (slot, program) in &self.init {
+            if !overrides.iter().any(|(s, _)| s == slot) {
+                buffer[*slot] = program.eval(&buffer, self.start_time);
+            }
+        }
+        buffer
     }
 }
 
@@ -897,6 +1573,124 @@ fn rewrite(e: &Expr, f: &dyn Fn(&Expr) -> Option<Expr>) -> Expr {
     }
 }
 
+/// `e` read at time `t`: every `time` replaced by `t`.
+fn at_time(e: &Expr, t: &Expr) -> Expr {
+    rewrite(e, &|n| matches!(n, Expr::Time).then(|| t.clone()))
+}
+
+/// What were the model's values before its start? SBML leaves that open; the SBML Test Suite
+/// takes each symbol to have the value its initial definition gives at that time (an initial
+/// assignment `x = sin(10·time)` is read at `start − d`), which leaves a state whose initial
+/// value is constant at rest (its `rateOf` is 0 there). So `x` before the start is `x` with the
+/// initial definitions that depend on time inlined: a function of time over the start buffer,
+/// whose other slots keep the values a virtual population's member gives them.
+struct BeforeStart<'c> {
+    initial: &'c HashMap<String, Expr>,
+    delays: &'c [DelayEntry],
+    /// `rateOf` before the start: the time derivative of the initial definitions.
+    rates: RatesOf,
+    /// Symbols whose initial definition depends on time, directly or through others.
+    varying: HashSet<String>,
+    symbols: HashMap<String, Expr>,
+    values: HashMap<usize, Expr>,
+    /// Delays being expanded, to catch one that reads itself before the start.
+    active: Vec<usize>,
+}
+
+impl<'c> BeforeStart<'c> {
+    fn new(
+        initial: &'c HashMap<String, Expr>,
+        delays: &'c [DelayEntry],
+    ) -> Result<Self, CompileError> {
+        let mut varying = HashSet::new();
+        for name in order(initial, "initial values")? {
+            let def = &initial[&name];
+            let reads_varying = def
+                .symbols()
+                .iter()
+                .any(|s| delay_index(s).is_some() || varying.contains(s));
+            if def.has_time() || def.has_rate_of() || reads_varying {
+                varying.insert(name);
+            }
+        }
+        Ok(BeforeStart {
+            initial,
+            delays,
+            rates: RatesOf::new(&[], &[], initial),
+            varying,
+            symbols: HashMap::new(),
+            values: HashMap::new(),
+            active: Vec::new(),
+        })
+    }
+
+    /// The `k`th delay's `x` before the start, as a function of time.
+    fn value(&mut self, k: usize) -> Result<Expr, CompileError> {
+        if let Some(v) = self.values.get(&k) {
+            return Ok(v.clone());
+        }
+        let delays = self.delays;
+        let Some(entry) = delays.get(k) else {
+            return err(format!("internal: no delay number {k}"));
+        };
+        if self.active.contains(&k) {
+            return err(format!(
+                "{}: the delayed expression reads its own delayed value (an algebraic loop through the past), which is not supported",
+                entry.label
+            ));
+        }
+        self.active.push(k);
+        let v = self.expr(&entry.value, &entry.label);
+        self.active.pop();
+        let v = v?;
+        self.values.insert(k, v.clone());
+        Ok(v)
+    }
+
+    /// `e` before the start: `rateOf` as the time derivative of initial definitions, symbols
+    /// whose initial definition varies inlined, and delayed values read at their earlier time.
+    fn expr(&mut self, e: &Expr, context: &str) -> Result<Expr, CompileError> {
+        let e = self
+            .rates
+            .resolve(e, &format!("{context} before the start"))?;
+        let mut replacements = HashMap::new();
+        for s in e.symbols() {
+            let before = if let Some(j) = delay_index(&s) {
+                let delays = self.delays;
+                let Some(inner) = delays.get(j) else {
+                    return err(format!("internal: no delay number {j}"));
+                };
+                let d = self.expr(&inner.delay, &inner.label)?;
+                let x = self.value(j)?;
+                at_time(&x, &Expr::sub(Expr::Time, d))
+            } else if self.varying.contains(&s) {
+                self.symbol(&s, context)?
+            } else {
+                continue;
+            };
+            replacements.insert(s, before);
+        }
+        if replacements.is_empty() {
+            return Ok(e);
+        }
+        Ok(e.substitute(&|s| replacements.get(s).cloned()))
+    }
+
+    fn symbol(&mut self, s: &str, context: &str) -> Result<Expr, CompileError> {
+        if let Some(v) = self.symbols.get(s) {
+            return Ok(v.clone());
+        }
+        let initial = self.initial;
+        let Some(def) = initial.get(s) else {
+            return Ok(Expr::symbol(s));
+        };
+        // Initial definitions are acyclic (`order` checked), so this recursion ends.
+        let v = self.expr(def, context)?;
+        self.symbols.insert(s.to_string(), v.clone());
+        Ok(v)
+    }
+}
+
 /// Time derivatives of symbols and expressions: everything is inlined down to states,
 /// constants and time, then differentiated, `d x/dt = Σ ∂x/∂yₖ · dyₖ/dt + ∂x/∂t`.
 struct RatesOf {
@@ -936,6 +1730,11 @@ impl RatesOf {
         if full.has_rate_of() {
             return err(format!(
                 "{context}: rateOf of an expression that itself reads rateOf is not supported"
+            ));
+        }
+        if full.symbols().iter().any(|s| delay_index(s).is_some()) {
+            return err(format!(
+                "{context}: rateOf of an expression that reads delay() is not supported"
             ));
         }
         let mut terms = Vec::new();

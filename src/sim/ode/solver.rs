@@ -57,6 +57,10 @@ const MAX_STEP_GROWTH: f64 = 10.0;
 /// forward before every step.
 const MAX_NEWTON_FAILS_PER_STEP: usize = 10;
 
+/// The first step after a (re)start is at least this many ulps of the time (CVODE's
+/// `HLB_FACTOR`).
+const MIN_START_STEP_ULPS: f64 = 100.0;
+
 /// Secant iterations allowed when locating one root (it converges in a handful; the cap only
 /// guarantees termination on pathological root functions).
 const MAX_ROOT_ITERATIONS: usize = 100;
@@ -145,6 +149,32 @@ pub enum Advance {
         y: Vec<f64>,
         which: Vec<usize>,
     },
+}
+
+/// One step the integrator accepted, from `start` to `end`, seen through its dense output: the
+/// BDF interpolating polynomial over the step, of degree `order`. For a caller that keeps the
+/// trajectory (a delay's history) as accurately as the integrator computed it.
+pub struct AcceptedStep<'s> {
+    pub start: f64,
+    pub end: f64,
+    pub order: usize,
+    stepper: &'s mut dyn Stepper,
+}
+
+impl AcceptedStep<'_> {
+    /// The state at `t` from `start` to `end` (the polynomial extends beyond, less accurately).
+    pub fn state_at(&mut self, t: f64, y: &mut [f64]) -> Result<(), SolverError> {
+        if y.len() != self.stepper.len() {
+            return Err(SolverError::new(
+                ErrorKind::InvalidInput,
+                t,
+                format!("{} values for {} states", y.len(), self.stepper.len()),
+            ));
+        }
+        self.stepper
+            .interpolate(t, y)
+            .map_err(|e| self.stepper.error(e, t))
+    }
 }
 
 /// What went wrong, coarsely; [`SolverError`]'s message says more.
@@ -278,6 +308,8 @@ pub struct Solver<'a> {
     root_evaluations: usize,
     /// Set after a panic inside diffsol: its state can no longer be trusted.
     broken: Option<SolverError>,
+    /// A time the integrator must not step past ([`Solver::set_stop_time`]).
+    stop: Option<f64>,
 }
 
 impl<'a> Solver<'a> {
@@ -382,6 +414,7 @@ impl<'a> Solver<'a> {
             y_work: y0.to_vec(),
             root_evaluations: 0,
             broken: None,
+            stop: None,
         };
         if n_roots > 0 {
             solver.guarded(|s| {
@@ -398,6 +431,17 @@ impl<'a> Solver<'a> {
     /// stopping early at the first root crossing after the current time, if any. A root
     /// function exactly zero at the current time does not count as a crossing there.
     pub fn advance(&mut self, t: f64) -> Result<Advance, SolverError> {
+        self.advance_with(t, &mut |_| Ok(()))
+    }
+
+    /// As [`Solver::advance`], showing `on_step` every step the integrator accepts on the way
+    /// (it may step past `t`, and past a root it then reports), in order; an error from
+    /// `on_step` ends the advance.
+    pub fn advance_with(
+        &mut self,
+        t: f64,
+        on_step: &mut dyn FnMut(&mut AcceptedStep<'_>) -> Result<(), SolverError>,
+    ) -> Result<Advance, SolverError> {
         self.usable()?;
         if !t.is_finite() {
             return Err(SolverError::new(
@@ -413,7 +457,34 @@ impl<'a> Solver<'a> {
                 format!("output time {t} is before the current time"),
             ));
         }
-        self.guarded(|s| s.advance_unguarded(t))
+        self.guarded(|s| s.advance_unguarded(t, on_step))
+    }
+
+    /// Keep the integrator from stepping past `t` (CVODE's stop time): it shortens the step
+    /// that would cross it and lands there exactly, so that no step straddles a time where the
+    /// caller knows the right-hand side jumps. It holds across [`Solver::reset`] until reached;
+    /// a later call replaces it. A time the integrator has already passed is ignored.
+    pub fn set_stop_time(&mut self, t: f64) -> Result<(), SolverError> {
+        self.usable()?;
+        if !t.is_finite() {
+            return Err(SolverError::new(
+                ErrorKind::InvalidInput,
+                self.t,
+                "the stop time is not finite",
+            ));
+        }
+        self.stop = Some(t);
+        self.guarded(|s| s.apply_stop())
+    }
+
+    /// Hands the stop time to the integrator, if it is still ahead of it.
+    fn apply_stop(&mut self) -> Result<(), SolverError> {
+        if let (Some(stop), Some(stepper)) = (self.stop, self.stepper.as_mut()) {
+            if stop > stepper.time() {
+                stepper.set_stop(stop)?;
+            }
+        }
+        Ok(())
     }
 
     /// After an event changed the state discontinuously: restart from (t, y), with a fresh
@@ -448,6 +519,7 @@ impl<'a> Solver<'a> {
             if let Some(stepper) = s.stepper.as_mut() {
                 stepper.restart(t, y)?;
             }
+            s.apply_stop()?;
             s.t = t;
             s.y_work.copy_from_slice(y);
             let mut g = std::mem::take(&mut s.g);
@@ -506,7 +578,11 @@ impl<'a> Solver<'a> {
         }
     }
 
-    fn advance_unguarded(&mut self, target: f64) -> Result<Advance, SolverError> {
+    fn advance_unguarded(
+        &mut self,
+        target: f64,
+        on_step: &mut dyn FnMut(&mut AcceptedStep<'_>) -> Result<(), SolverError>,
+    ) -> Result<Advance, SolverError> {
         let mut steps = 0usize;
         loop {
             let t_int = self.stepper.as_ref().map_or(target, |s| s.time());
@@ -547,6 +623,13 @@ impl<'a> Solver<'a> {
             let before = stepper.time();
             stepper.step().map_err(|e| stepper.error(e, before))?;
             steps += 1;
+            let (end, order) = (stepper.time(), stepper.order());
+            on_step(&mut AcceptedStep {
+                start: before,
+                end,
+                order,
+                stepper: &mut **stepper,
+            })?;
         }
     }
 
@@ -992,8 +1075,14 @@ trait Stepper {
     fn time(&self) -> f64;
     /// One internal step.
     fn step(&mut self) -> Result<(), DiffsolError>;
+    /// The number of states.
+    fn len(&self) -> usize;
+    /// The degree of the interpolating polynomial over the last step.
+    fn order(&self) -> usize;
     /// The state at `t` within the last step.
     fn interpolate(&mut self, t: f64, y: &mut [f64]) -> Result<(), DiffsolError>;
+    /// Do not step past `t`, which is ahead of the integrator's time.
+    fn set_stop(&mut self, t: f64) -> Result<(), SolverError>;
     /// A fresh start from (t, y).
     fn restart(&mut self, t: f64, y: &[f64]) -> Result<(), SolverError>;
     fn statistics(&self) -> Statistics;
@@ -1110,6 +1199,29 @@ where
         bdf.step().map(|_| ())
     }
 
+    fn len(&self) -> usize {
+        self.work.len()
+    }
+
+    fn order(&self) -> usize {
+        self.bdf.as_ref().map_or(1, |b| b.order())
+    }
+
+    fn set_stop(&mut self, t: f64) -> Result<(), SolverError> {
+        let Some(bdf) = self.bdf.as_mut() else {
+            return Ok(());
+        };
+        match bdf.set_stop_time(t) {
+            // within rounding of the integrator's time, or behind it: nothing to keep it from
+            Err(DiffsolError::OdeSolverError(
+                OdeSolverError::StopTimeAtCurrentTime
+                | OdeSolverError::StopTimeBeforeCurrentTime { .. },
+            )) => Ok(()),
+            Err(e) => Err(self.error(e, t)),
+            Ok(()) => Ok(()),
+        }
+    }
+
     fn interpolate(&mut self, t: f64, y: &mut [f64]) -> Result<(), DiffsolError> {
         let bdf = self.bdf.as_ref().ok_or_else(|| {
             DiffsolError::Other(
@@ -1157,9 +1269,15 @@ where
             h: 1.0,
         });
         // Hairer-Norsett-Wanner's initial step for a first-order method; positive h: forward
-        state
-            .as_mut()
-            .set_step_size(1.0, &problem.atol, problem.rtol, &problem.eqn, 1);
+        let mut start = state.as_mut();
+        start.set_step_size(1.0, &problem.atol, problem.rtol, &problem.eqn, 1);
+        // ... bounded below as CVODE bounds its own (100 ulps of t): for a state at rounding
+        // level (a difference that should be 0, after an event) with a large derivative, the
+        // estimate 0.01·|y|/|y'| is far below the step the integrator can take at all
+        let floor = MIN_START_STEP_ULPS * f64::EPSILON * t.abs().max(1.0);
+        if *start.h < floor {
+            *start.h = floor;
+        }
         let bdf = <Bdf<'a, Equations<'a, M>, LS>>::new(problem, state, LS::default())
             .map_err(|e| self.error(e, t))?;
         self.bdf = Some(bdf);
@@ -1271,6 +1389,102 @@ mod tests {
         let y = reached(solver.advance(10.0).unwrap());
         assert!((y[0] - 2.0 * (-7.0f64).exp()).abs() < 1e-9);
         assert_eq!(solver.statistics().steps, steps);
+    }
+
+    #[test]
+    fn accepted_steps_tile_the_interval_and_reproduce_the_interpolant() {
+        let rhs = |_t: f64, y: &[f64], dy: &mut [f64]| dy[0] = -y[0];
+        let jac = |_t: f64, _y: &[f64], v: &mut [f64]| v[0] = -1.0;
+        let system = System {
+            n: 1,
+            rhs: &rhs,
+            jacobian_pattern: vec![(0, 0)],
+            jacobian: &jac,
+            n_roots: 0,
+            roots: &no_roots,
+        };
+        let mut solver = Solver::new(system, 0.0, &[1.0], tight()).unwrap();
+        let mut steps: Vec<(f64, f64, Vec<f64>)> = Vec::new();
+        let mut record = |step: &mut AcceptedStep<'_>| {
+            assert!((1..=5).contains(&step.order));
+            let mut y = [0.0];
+            let mut mid = Vec::new();
+            for t in [step.start, 0.5 * (step.start + step.end), step.end] {
+                step.state_at(t, &mut y)?;
+                mid.push(y[0]);
+            }
+            steps.push((step.start, step.end, mid));
+            Ok(())
+        };
+        let y = reached(solver.advance_with(3.0, &mut record).unwrap());
+        assert_eq!(steps.len(), solver.statistics().steps);
+        assert_eq!(steps[0].0, 0.0);
+        assert!(steps.last().unwrap().1 >= 3.0);
+        for pair in steps.windows(2) {
+            assert_eq!(pair[0].1, pair[1].0, "steps are contiguous");
+        }
+        for (start, end, values) in &steps {
+            for (t, v) in [*start, 0.5 * (start + end), *end].iter().zip(values) {
+                assert!((v - (-t).exp()).abs() < 1e-6, "y({t}) = {v}");
+            }
+        }
+        assert!((y[0] - (-3.0f64).exp()).abs() < 1e-7);
+        // an error from the observer ends the advance
+        let mut refuse =
+            |_: &mut AcceptedStep<'_>| Err(SolverError::new(ErrorKind::InvalidInput, 0.0, "no"));
+        assert!(solver.advance_with(6.0, &mut refuse).is_err());
+    }
+
+    #[test]
+    fn a_stop_time_is_landed_on_exactly_and_holds_across_resets() {
+        let rhs = |_t: f64, y: &[f64], dy: &mut [f64]| dy[0] = -y[0];
+        let jac = |_t: f64, _y: &[f64], v: &mut [f64]| v[0] = -1.0;
+        let system = System {
+            n: 1,
+            rhs: &rhs,
+            jacobian_pattern: vec![(0, 0)],
+            jacobian: &jac,
+            n_roots: 0,
+            roots: &no_roots,
+        };
+        let mut solver = Solver::new(system, 0.0, &[1.0], tight()).unwrap();
+        solver.set_stop_time(1.3).unwrap();
+        let mut ends = Vec::new();
+        let mut record = |step: &mut AcceptedStep<'_>| {
+            ends.push(step.end);
+            Ok(())
+        };
+        reached(solver.advance_with(1.0, &mut record).unwrap());
+        solver.reset(1.0, &[(-1.0f64).exp()]).unwrap();
+        reached(solver.advance_with(1.3, &mut record).unwrap());
+        assert!(ends.iter().all(|&t| t <= 1.3), "no step past the stop time");
+        assert_eq!(*ends.last().unwrap(), 1.3);
+        // once reached, integration goes on past it
+        let y = reached(solver.advance(5.0).unwrap());
+        assert!((y[0] - (-5.0f64).exp()).abs() < 1e-7);
+        // a stop time already passed is ignored
+        solver.set_stop_time(2.0).unwrap();
+        reached(solver.advance(6.0).unwrap());
+        assert!(solver.set_stop_time(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn a_restart_from_a_rounding_level_state_with_a_large_derivative_can_step() {
+        // y' = -1 from y = 3e-16 at t = 1: the initial-step estimate 0.01·|y|/|y'| is below
+        // what t = 1 can resolve; the start step is bounded below instead
+        let rhs = |_t: f64, _y: &[f64], dy: &mut [f64]| dy[0] = -1.0;
+        let jac = |_t: f64, _y: &[f64], _v: &mut [f64]| {};
+        let system = System {
+            n: 1,
+            rhs: &rhs,
+            jacobian_pattern: vec![],
+            jacobian: &jac,
+            n_roots: 0,
+            roots: &no_roots,
+        };
+        let mut solver = Solver::new(system, 1.0, &[2.775_557_561_562_891e-16], tight()).unwrap();
+        let y = reached(solver.advance(2.0).unwrap());
+        assert!((y[0] + 1.0).abs() < 1e-9, "y(2) = {}", y[0]);
     }
 
     fn robertson_rhs(_t: f64, y: &[f64], dy: &mut [f64]) {
