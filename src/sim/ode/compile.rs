@@ -739,14 +739,13 @@ impl<'a> Compiler<'a> {
 
         self.names = named;
         self.rates = Some(rates);
-        self.build(start_time, &species_amount_math, &rate)
+        self.build(start_time, &species_amount_math)
     }
 
     fn build(
         self,
         start_time: f64,
         species_amount_math: &HashMap<String, bool>,
-        rate: &HashMap<String, Expr>,
     ) -> Result<OdeModel, CompileError> {
         let system = self.system;
         let n_named = self.names.len();
@@ -973,7 +972,6 @@ impl<'a> Compiler<'a> {
             }
         }
 
-        let _ = rate;
         let mut model = OdeModel {
             names,
             index,
