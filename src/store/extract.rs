@@ -399,8 +399,8 @@ pub struct CompiledLogical {
     pub iris: Vec<String>,
 }
 
-/// A node name the rule syntax accepts: letters, digits and `_`, not starting with a digit.
-fn rule_name(label: &str) -> String {
+/// A name the rule and math syntaxes accept: letters, digits and `_`, not starting with a digit.
+pub(super) fn rule_name(label: &str) -> String {
     let mut name: String = label
         .trim()
         .chars()

@@ -139,20 +139,7 @@ impl Reader<'_> {
                 .unwrap_or(subject)
                 .to_string()
         });
-        let mut id: String = label
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
-            id.insert(0, '_');
-        }
-        Ok(id)
+        Ok(super::extract::rule_name(&label))
     }
 
     /// Linked parts in their `tw:order`, then by IRI.

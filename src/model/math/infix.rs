@@ -589,20 +589,8 @@ impl Parser<'_> {
                 Ok(Expr::Piecewise { pieces, otherwise })
             }
             _ => {
-                let nary = match name {
-                    "plus" => NaryOp::Plus,
-                    "times" => NaryOp::Times,
-                    "and" => NaryOp::And,
-                    "or" => NaryOp::Or,
-                    "xor" => NaryOp::Xor,
-                    "eq" => NaryOp::Eq,
-                    "gt" => NaryOp::Gt,
-                    "lt" => NaryOp::Lt,
-                    "geq" => NaryOp::Geq,
-                    "leq" => NaryOp::Leq,
-                    "max" => NaryOp::Max,
-                    "min" => NaryOp::Min,
-                    _ => return Ok(Expr::Call(name.to_string(), args)),
+                let Some(nary) = NaryOp::from_mathml_name(name) else {
+                    return Ok(Expr::Call(name.to_string(), args));
                 };
                 Ok(Expr::Nary(nary, args))
             }

@@ -361,20 +361,8 @@ fn apply(node: Node<'_, '_>, depth: usize) -> Result<Expr, MathError> {
         let (x, y) = two(take(2)?);
         return Ok(Expr::binary(b, x, y));
     }
-    let nary = match op_name {
-        "plus" => NaryOp::Plus,
-        "times" => NaryOp::Times,
-        "and" => NaryOp::And,
-        "or" => NaryOp::Or,
-        "xor" => NaryOp::Xor,
-        "eq" => NaryOp::Eq,
-        "gt" => NaryOp::Gt,
-        "lt" => NaryOp::Lt,
-        "geq" => NaryOp::Geq,
-        "leq" => NaryOp::Leq,
-        "max" => NaryOp::Max,
-        "min" => NaryOp::Min,
-        _ => return Err(error(op, "unsupported MathML operator")),
+    let Some(nary) = NaryOp::from_mathml_name(op_name) else {
+        return Err(error(op, "unsupported MathML operator"));
     };
     Ok(Expr::Nary(nary, take(n)?))
 }

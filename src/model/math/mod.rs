@@ -356,6 +356,26 @@ impl BinaryOp {
 }
 
 impl NaryOp {
+    pub const ALL: [NaryOp; 12] = [
+        NaryOp::Plus,
+        NaryOp::Times,
+        NaryOp::And,
+        NaryOp::Or,
+        NaryOp::Xor,
+        NaryOp::Eq,
+        NaryOp::Gt,
+        NaryOp::Lt,
+        NaryOp::Geq,
+        NaryOp::Leq,
+        NaryOp::Max,
+        NaryOp::Min,
+    ];
+
+    /// The operator a MathML element (or an infix function of the same name) stands for.
+    pub fn from_mathml_name(name: &str) -> Option<NaryOp> {
+        NaryOp::ALL.into_iter().find(|op| op.mathml_name() == name)
+    }
+
     pub fn mathml_name(self) -> &'static str {
         match self {
             NaryOp::Plus => "plus",
