@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+mod dosing;
 mod logical;
 pub use logical::{ModelSource, RunOptions};
 mod ode;

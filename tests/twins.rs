@@ -190,7 +190,11 @@ fn bad_records_name_their_place_and_strict_imports_nothing() {
           {"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"urn:uuid:p1"},
             "code":{"coding":[{"system":"SNOMED-CT","code":"254837009"}]}}},
           {"resource":{"resourceType":"Observation","id":"o1","subject":{"reference":"urn:uuid:p1"},
-            "code":{"coding":[{"system":"http://loinc.org","code":"8310-5"}]}}}]}"#,
+            "code":{"coding":[{"system":"http://loinc.org","code":"8310-5"}]}}},
+          {"resource":{"resourceType":"MedicationRequest","id":"m1","status":"active","intent":"order",
+            "subject":{"reference":"urn:uuid:p1"},"medicationCodeableConcept":{"text":"trametinib"},
+            "dosageInstruction":[{"timing":{"repeat":{"frequency":1,"period":1,"periodUnit":"fortnight"}},
+              "doseAndRate":[{"doseQuantity":{"value":-2,"unit":"mg"}}]}]}}]}"#,
     )
     .expect("write");
     let error = engine
@@ -205,10 +209,22 @@ fn bad_records_name_their_place_and_strict_imports_nothing() {
         message.contains("Observation/o1: Observation.status: required element missing"),
         "{message}"
     );
+    assert!(
+        message.contains(
+            "MedicationRequest/m1: MedicationRequest.dosageInstruction[0].doseAndRate[0].doseQuantity.value: a dose is a positive number"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "MedicationRequest/m1: MedicationRequest.dosageInstruction[0].timing.repeat.periodUnit"
+        ),
+        "{message}"
+    );
     assert!(!engine.store().twin_record("p1").expect("read").is_some());
     // Without --strict the good records are imported and the bad ones reported.
     let report = engine.import_twins(&[file], false).expect("lenient");
-    assert_eq!(report.problems.len(), 2);
+    assert_eq!(report.problems.len(), 4);
     let record = engine.twin("p1", "test").expect("p1");
     assert_eq!(record.record.birth_date.as_deref(), Some("1970-01-01"));
     assert!(record.record.conditions.is_empty());
@@ -292,6 +308,23 @@ fn sample_twins_carry_their_findings_and_the_rules_read_them() {
         Some("https://twinpath.org/id/rule/BRAF-V600E")
     );
 
+    // The melanoma twin takes trametinib 2 mg orally once daily, a structured FHIR dosage.
+    let trametinib = braf
+        .record
+        .medications
+        .iter()
+        .find(|m| m.drugs.iter().any(|d| d.ends_with("/drug/trametinib")))
+        .expect("trametinib, matched by its name");
+    assert_eq!(
+        (
+            trametinib.dose,
+            trametinib.dose_unit.as_deref(),
+            trametinib.interval_hours
+        ),
+        (Some(2.0), Some("mg"), Some(24.0))
+    );
+    assert_eq!(trametinib.route.as_deref(), Some(&*format!("{TW}Oral")));
+
     let er_pos = engine.twin("er-positive-breast", "test").expect("ER+ twin");
     let palb2 = &er_pos.record.variants[0];
     assert_eq!(
@@ -323,6 +356,35 @@ fn sample_twins_carry_their_findings_and_the_rules_read_them() {
     let older = engine.twin("older-senescence", "test").expect("older twin");
     assert_eq!(older.record.birth_date.as_deref(), Some("1945-02-27"));
     assert_eq!(older.record.conditions.len(), 2);
+
+    // Age scales the rate of entering senescence by age / 25 (Karin et al. 2019).
+    let scale_of = |view: &twinpath::engine::TwinView, entity: &str| -> Vec<f64> {
+        view.personalization
+            .applied
+            .iter()
+            .filter_map(|a| match &a.change {
+                twinpath::twin::Change::Scale { entity: e, factor } if e.ends_with(entity) => {
+                    Some(*factor)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let age = today.year() - 1945 - i32::from((today.month() as u8, today.day()) < (2, 27));
+    assert_eq!(
+        scale_of(&older, "/phenotype/cellular-senescence"),
+        [f64::from(age) / 25.0]
+    );
+    // The microbiome: butyrate's producers are F. prausnitzii (1.2% against 5%) and
+    // E. rectale (2.5% against 7%); propionate's are Bacteroides (38% against 8.5%) and
+    // A. muciniphila, which has no reference abundance and counts as at its reference.
+    let butyrate = (0.012 / 0.05 + 0.025 / 0.07) / 2.0;
+    let propionate = (0.38 / 0.085 + 1.0) / 2.0;
+    let b = scale_of(&gut, "/metabolite/butyrate");
+    let p = scale_of(&gut, "/metabolite/propionate");
+    assert!(b.len() == 1 && (b[0] - butyrate).abs() < 1e-12, "{b:?}");
+    assert!(p.len() == 1 && (p[0] - propionate).abs() < 1e-12, "{p:?}");
 }
 
 /// Simulates the two breast-cancer twins with and without trastuzumab.
@@ -345,16 +407,49 @@ fn erbb2_amplified_twin_responds_to_trastuzumab_and_the_join_query_finds_it() {
     let engine = bundled_engine(limits());
     let [her2, her2_t, er, er_t] = four_runs(&engine);
     // HER2-positive, ER-negative: proliferation rests on ERBB2, held on by the amplification;
-    // trastuzumab holds it off (the drug overrides the amplification) and proliferation stops.
+    // trastuzumab at the occupancy of its weekly regimen switches it off nearly all the time
+    // and proliferation stops.
     assert!(proliferation(&her2) > 0.9, "{}", proliferation(&her2));
     assert!(proliferation(&her2_t) < 0.1, "{}", proliferation(&her2_t));
     let erbb2 = her2_t
-        .holds
+        .scales
         .iter()
-        .find(|h| h.node == "ERBB2")
-        .expect("ERBB2 held");
-    assert!(!erbb2.on);
+        .find(|s| s.node == "ERBB2")
+        .expect("ERBB2's rates scaled");
     assert_eq!(erbb2.because, "https://twinpath.org/id/drug/trastuzumab");
+    assert!(erbb2.scale.off > 0.99 && (erbb2.scale.up + erbb2.scale.off - 1.0).abs() < 1e-12);
+    // The amplification still holds ERBB2's rule on; the drug acts on its rates.
+    assert!(her2_t.holds.iter().any(|h| h.node == "ERBB2" && h.on));
+    // The exposure: 2 mg/kg weekly at the twin's 64 kg; at steady state the mean
+    // concentration is dose / (CL·τ) whatever the model's shape (0.225 L/d, Bruno et al. 2005).
+    let exposure = her2_t.drugs[0]
+        .exposure
+        .as_ref()
+        .expect("trastuzumab exposure");
+    let cavg = 2.0 * 64.0 / (0.225 * 7.0);
+    assert!(
+        (exposure.cavg - cavg).abs() < 2e-3 * cavg,
+        "{} vs {cavg}",
+        exposure.cavg
+    );
+    assert!(exposure.cmin < exposure.cavg && exposure.cavg < exposure.cmax);
+    assert!((exposure.auc - cavg * 168.0).abs() < 2e-3 * cavg * 168.0);
+    // The ER+ twin's anastrozole has no clearance, volume or half-life curated: it is given
+    // by holding its target, and the run says why.
+    let anastrozole = er
+        .drugs
+        .iter()
+        .find(|d| d.drug.ends_with("/drug/anastrozole"))
+        .expect("the ER+ twin's medication");
+    assert!(anastrozole.exposure.is_none());
+    assert!(
+        anastrozole
+            .no_exposure
+            .as_deref()
+            .is_some_and(|w| w.contains("clearance")),
+        "{:?}",
+        anastrozole.no_exposure
+    );
     // ER-positive, HER2-negative: proliferation rests on the oestrogen receptor; trastuzumab
     // changes little.
     assert!(proliferation(&er) > 0.9, "{}", proliferation(&er));
@@ -375,6 +470,17 @@ fn erbb2_amplified_twin_responds_to_trastuzumab_and_the_join_query_finds_it() {
     let (summary, series) = engine.run(&her2_t.id, "test").expect("the run");
     assert_eq!(summary["twinId"], "her2-amplified-breast");
     assert_eq!(summary["seed"], 7.0);
+    // The exposure is a result of the run in the store, with the occupancy it gave.
+    let stored = &summary["exposures"][0];
+    assert_eq!(stored["drug"], "https://twinpath.org/id/drug/trastuzumab");
+    assert!((stored["cavg"].as_f64().expect("cavg") - exposure.cavg).abs() < 1e-9);
+    assert!(
+        stored["occupancy"][0]["fraction"]
+            .as_f64()
+            .expect("occupancy")
+            > 0.99
+    );
+    assert_eq!(summary["scenario"]["scales"][0]["node"], "ERBB2");
     let csv = std::fs::read_to_string(series).expect("series file");
     assert!(csv
         .lines()
@@ -689,4 +795,41 @@ async fn with_the_token_twins_are_served_simulated_and_audited() {
     let reply = send(&engine, token, with_token(request, "s3cret")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     assert_eq!(reply.json()["twins"].as_array().expect("twins").len(), 13);
+}
+
+#[test]
+fn a_twins_prescribed_regimen_sets_the_drug_exposure() {
+    let engine = bundled_engine(limits());
+    let run = engine
+        .simulate_twin("braf-melanoma", &scenario(&[]), "test")
+        .expect("simulate");
+    let trametinib = run
+        .drugs
+        .iter()
+        .find(|d| d.drug.ends_with("/drug/trametinib"))
+        .expect("the twin's medication is given");
+    let exposure = trametinib.exposure.as_ref().expect("a PK model");
+    assert!(
+        exposure.regimen_source.contains("the twin's"),
+        "{}",
+        exposure.regimen_source
+    );
+    assert_eq!(
+        (exposure.regimen.dose_mg, exposure.regimen.interval_h),
+        (2.0, 24.0)
+    );
+    // At steady state Cavg = F·dose / (CL·τ): F 0.723 and CL 3.21 L/h (Leonowens et al. 2014).
+    let cavg = 0.723 * 2.0 / (3.21 * 24.0);
+    assert!(
+        (exposure.cavg - cavg).abs() < 2e-3 * cavg,
+        "{} vs {cavg}",
+        exposure.cavg
+    );
+    // No potency of trametinib is curated: its targets are held off, and the run says so by
+    // having no occupancy.
+    assert!(exposure.occupancy.is_empty());
+    assert!(run
+        .holds
+        .iter()
+        .any(|h| h.because.ends_with("/drug/trametinib") && !h.on));
 }

@@ -193,6 +193,48 @@ pub fn run(engine: &Engine, command: TwinCommand, out: &mut dyn Write) -> anyhow
                             crate::vocab::compact(&h.because)
                         )?;
                     }
+                    if !run.scales.is_empty() {
+                        writeln!(out, "rates scaled:")?;
+                        for s in &run.scales {
+                            writeln!(
+                                out,
+                                "  {}  up ×{:.4}, off +{:.4}·up  because {}: {}",
+                                s.node,
+                                s.scale.up,
+                                s.scale.off,
+                                crate::vocab::compact(&s.because),
+                                s.note
+                            )?;
+                        }
+                    }
+                    for d in &run.drugs {
+                        let drug = crate::vocab::compact(&d.drug);
+                        match (&d.exposure, &d.no_exposure) {
+                            (Some(e), _) => writeln!(
+                                out,
+                                "drug {drug}: {} mg every {} h ({:?}); steady state Cmax {:.4}, Cmin {:.4}, Cavg {:.4} mg/L, AUC(τ) {:.4} mg·h/L{}",
+                                e.regimen.dose_mg,
+                                e.regimen.interval_h,
+                                e.regimen.route,
+                                e.cmax,
+                                e.cmin,
+                                e.cavg,
+                                e.auc,
+                                e.occupancy
+                                    .iter()
+                                    .map(|o| format!(
+                                        "; occupancy of {} {:.4}",
+                                        crate::vocab::compact(&o.target),
+                                        o.fraction
+                                    ))
+                                    .collect::<String>()
+                            )?,
+                            (None, Some(why)) => {
+                                writeln!(out, "drug {drug}: no PK model ({why}); its targets held")?
+                            }
+                            (None, None) => writeln!(out, "drug {drug}")?,
+                        }
+                    }
                     writeln!(out, "phenotypes at t={}:", run.max_time)?;
                     for r in run.results.iter().filter(|r| {
                         r.node_iri
@@ -292,9 +334,27 @@ fn write_twin(out: &mut dyn Write, view: &TwinView) -> std::io::Result<()> {
     if !r.medications.is_empty() {
         writeln!(out, "medications:")?;
         for m in &r.medications {
+            // The structured dose as the record gives it, else its text.
+            let dose = match (m.dose, m.dose_unit.as_deref()) {
+                (Some(v), Some(u)) => {
+                    let mut words = vec![format!("{v} {u}")];
+                    if let Some(h) = m.interval_hours {
+                        words.push(format!("every {h} h"));
+                    }
+                    if let Some(route) = &m.route {
+                        words.push(route.rsplit('#').next().unwrap_or(route).to_lowercase());
+                    }
+                    format!("  ({})", words.join(", "))
+                }
+                _ => m
+                    .dosage_text
+                    .as_deref()
+                    .map(|t| format!("  ({t})"))
+                    .unwrap_or_default(),
+            };
             writeln!(
                 out,
-                "  {}  {}  [{}]{}",
+                "  {}  {}{dose}  [{}]{}",
                 m.start.as_deref().unwrap_or("?"),
                 m.label.as_deref().unwrap_or("?"),
                 m.status.as_deref().unwrap_or(""),
@@ -328,6 +388,12 @@ fn write_twin(out: &mut dyn Write, view: &TwinView) -> std::io::Result<()> {
                 }
                 crate::twin::Change::Give { drug } => {
                     format!("give {}", crate::vocab::compact(drug))
+                }
+                crate::twin::Change::Scale { entity, factor } => {
+                    format!(
+                        "scale {} up rate ×{factor:.3}",
+                        crate::vocab::compact(entity)
+                    )
                 }
             };
             writeln!(

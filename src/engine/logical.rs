@@ -186,12 +186,27 @@ impl Engine {
         fixed: &[(String, bool)],
         options: &RunOptions,
     ) -> Result<Trajectories> {
+        self.logical_simulate_scaled(source, fixed, &[], options)
+    }
+
+    /// A stochastic run with `fixed` nodes held and some nodes' rates scaled (a drug's partial
+    /// occupancy of its target, a twin's age or microbiome; see `LogicalModel::with_rates_scaled`).
+    pub fn logical_simulate_scaled(
+        &self,
+        source: &ModelSource,
+        fixed: &[(String, bool)],
+        scales: &[(String, crate::model::logical::RateScale)],
+        options: &RunOptions,
+    ) -> Result<Trajectories> {
         let CompiledLogical {
             model,
             mut settings,
             ..
         } = self.logical_model(source)?;
-        let model = model.with_fixed(fixed).map_err(|e| bad(source, e))?;
+        let model = model
+            .with_fixed(fixed)
+            .and_then(|m| m.with_rates_scaled(scales))
+            .map_err(|e| bad(source, e))?;
         // A held node starts at its value too, not only stays there.
         for (name, value) in fixed {
             if let Some(i) = model.index(name) {

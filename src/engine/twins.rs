@@ -1,12 +1,14 @@
 //! What can be done with patient twins? Import FHIR records, list and read twins (every read
-//! audited), personalize a pathway's logical model from a twin's record, simulate it, and
+//! audited), personalize a pathway's logical model from a twin's record (holds, drugs at the
+//! occupancy their regimens give, rates scaled by age and microbiome), simulate it, and
 //! record the run with its provenance in the store and its series beside it.
 
 use super::{Engine, ModelSource, RunOptions};
 use crate::error::{Error, Result};
 use crate::import::fhir::{FhirBatch, RecordProblem};
+use crate::model::logical::RateScale;
 use crate::store::{TwinImported, TwinSummary};
-use crate::twin::provenance::{self, ScenarioDrug, ScenarioHold};
+use crate::twin::provenance::{self, ScenarioDrug, ScenarioHold, ScenarioScale};
 use crate::twin::{personalize, Change, Personalization, RunRecord, RunResult, TwinRecord};
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -54,6 +56,7 @@ struct Recorded<'a> {
     compiled: &'a crate::store::CompiledLogical,
     twin: Option<String>,
     holds: Vec<ScenarioHold>,
+    scales: Vec<ScenarioScale>,
     inputs: Vec<(String, bool)>,
     drugs: Vec<ScenarioDrug>,
     started: String,
@@ -190,7 +193,8 @@ impl Engine {
             .ok_or_else(|| Error::NotFound(format!("no twin {id:?} (see `twinpath twin list`)")))?;
         self.audit(who, "read", id)?;
         let rules = self.store.personalization_rules()?;
-        let personalization = personalize(&record, &rules);
+        let today: String = provenance::now().chars().take(10).collect();
+        let personalization = personalize(&record, &rules, &today);
         Ok(TwinView {
             record,
             personalization,
@@ -221,16 +225,13 @@ impl Engine {
         // Holds in the order they override one another: the twin's findings, then drugs
         // (an antibody blocks an amplified receptor), then what the caller held.
         let mut holds: Vec<ScenarioHold> = Vec::new();
+        let mut scales: Vec<ScenarioScale> = Vec::new();
         let mut drugs: Vec<ScenarioDrug> = Vec::new();
-        let set = |holds: &mut Vec<ScenarioHold>, hold: ScenarioHold| {
-            holds.retain(|h| h.node != hold.node);
-            holds.push(hold);
-        };
         for applied in &view.personalization.applied {
             match &applied.change {
                 Change::Hold { gene, on } => {
                     if let Some(node) = node_of(gene) {
-                        set(
+                        set_hold(
                             &mut holds,
                             ScenarioHold {
                                 node,
@@ -247,9 +248,26 @@ impl Engine {
                         drug: drug.clone(),
                         because: applied.rule.clone(),
                         finding: Some(applied.finding.clone()),
+                        exposure: None,
+                        no_exposure: None,
                     })
                 }
                 Change::Give { .. } => {}
+                Change::Scale { entity, factor } => {
+                    if let Some(node) = node_of(entity) {
+                        scales.push(ScenarioScale {
+                            node,
+                            node_iri: Some(entity.clone()),
+                            scale: RateScale {
+                                up: *factor,
+                                off: 0.0,
+                            },
+                            because: applied.rule.clone(),
+                            finding: Some(applied.finding.clone()),
+                            note: format!("{}: up rate × {factor:.3}", applied.finding_label),
+                        });
+                    }
+                }
             }
         }
         let requested = format!("{}Requested", crate::vocab::TW);
@@ -260,35 +278,22 @@ impl Engine {
                 drug: net.node(node).iri.clone(),
                 because: requested.clone(),
                 finding: None,
+                exposure: None,
+                no_exposure: None,
             });
         }
-        for drug in &drugs {
-            // A medication whose drug acts on nothing in this model changes nothing here.
-            let held = match self.drug_holds(&source, std::slice::from_ref(&drug.drug)) {
-                Ok(held) => held,
-                Err(_) if drug.because != requested => continue,
-                Err(e) => return Err(e),
-            };
-            for (node, on) in held {
-                let node_iri = compiled
-                    .model
-                    .index(&node)
-                    .map(|i| compiled.iris[i].clone());
-                set(
-                    &mut holds,
-                    ScenarioHold {
-                        node,
-                        node_iri,
-                        on,
-                        because: drug.drug.clone(),
-                        finding: drug.finding.clone(),
-                    },
-                );
-            }
-        }
+        let weight = crate::engine::dosing::body_weight_kg(&view.record);
+        self.apply_drugs(
+            &source,
+            &compiled,
+            &mut drugs,
+            (weight, &view.record.medications),
+            &mut holds,
+            &mut scales,
+        )?;
         for (node, on) in &scenario.fix {
             let node_iri = compiled.model.index(node).map(|i| compiled.iris[i].clone());
-            set(
+            set_hold(
                 &mut holds,
                 ScenarioHold {
                     node: node.clone(),
@@ -305,6 +310,7 @@ impl Engine {
                 compiled: &compiled,
                 twin: Some(view.record.iri.clone()),
                 holds,
+                scales,
                 inputs: scenario.inputs.clone(),
                 drugs,
                 started,
@@ -343,46 +349,118 @@ impl Engine {
                 drug: net.node(node).iri.clone(),
                 because: requested.clone(),
                 finding: None,
+                exposure: None,
+                no_exposure: None,
             });
         }
         // As `logical simulate` holds them: the fixed nodes, then the drugs' targets (a drug
         // acts on a mutated target).
         let mut holds: Vec<ScenarioHold> = Vec::new();
+        let mut scales: Vec<ScenarioScale> = Vec::new();
         for (node, on) in fix {
-            holds.retain(|h| h.node != *node);
-            holds.push(ScenarioHold {
-                node_iri: compiled.model.index(node).map(|i| compiled.iris[i].clone()),
-                node: node.clone(),
-                on: *on,
-                because: requested.clone(),
-                finding: None,
-            });
-        }
-        for drug in &drugs {
-            for (node, on) in self.drug_holds(&source, std::slice::from_ref(&drug.drug))? {
-                holds.retain(|h: &ScenarioHold| h.node != node);
-                holds.push(ScenarioHold {
-                    node_iri: compiled
-                        .model
-                        .index(&node)
-                        .map(|i| compiled.iris[i].clone()),
-                    node,
-                    on,
-                    because: drug.drug.clone(),
+            set_hold(
+                &mut holds,
+                ScenarioHold {
+                    node_iri: compiled.model.index(node).map(|i| compiled.iris[i].clone()),
+                    node: node.clone(),
+                    on: *on,
+                    because: requested.clone(),
                     finding: None,
-                });
-            }
+                },
+            );
         }
+        self.apply_drugs(
+            &source,
+            &compiled,
+            &mut drugs,
+            (None, &[]),
+            &mut holds,
+            &mut scales,
+        )?;
         let recorded = Recorded {
             pathway,
             compiled: &compiled,
             twin: None,
             holds,
+            scales,
             inputs: inputs.to_vec(),
             drugs,
             started,
         };
         self.run_and_record_with_series(recorded, &source, options, who)
+    }
+
+    /// Gives a scenario's drugs: each drug's regimen is modelled (`drug_exposure`); a target
+    /// it inhibits at a known occupancy `f` has its rates scaled so that it is on a fraction
+    /// `1 − f` of the time its rule holds; any other target is held as the drug's action says,
+    /// over what the twin's findings held. A twin's medication that acts on nothing in this
+    /// model changes nothing in it (its exposure is still recorded); a requested drug must be
+    /// a drug of the store.
+    fn apply_drugs(
+        &self,
+        source: &ModelSource,
+        compiled: &crate::store::CompiledLogical,
+        drugs: &mut [ScenarioDrug],
+        (body_weight_kg, medications): (Option<f64>, &[crate::twin::Medication]),
+        holds: &mut Vec<ScenarioHold>,
+        scales: &mut Vec<ScenarioScale>,
+    ) -> Result<()> {
+        let requested = format!("{}Requested", crate::vocab::TW);
+        for drug in drugs.iter_mut() {
+            let held = match self.drug_holds(source, std::slice::from_ref(&drug.drug)) {
+                Ok(held) => held,
+                Err(_) if drug.because != requested => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            // Recorded even when the drug acts on nothing in this model: its exposure is a
+            // result of the twin's regimen all the same.
+            let prescribed = medications
+                .iter()
+                .find(|m| drug.finding.as_deref() == Some(m.iri.as_str()));
+            match self.drug_exposure(&drug.drug, body_weight_kg, prescribed)? {
+                Ok(exposure) => drug.exposure = Some(exposure),
+                Err(why) => drug.no_exposure = Some(why),
+            }
+            for (node, on) in held {
+                let node_iri = compiled
+                    .model
+                    .index(&node)
+                    .map(|i| compiled.iris[i].clone());
+                let occupancy = drug.exposure.as_ref().and_then(|e| {
+                    e.occupancy
+                        .iter()
+                        .find(|o| !on && Some(&o.target) == node_iri.as_ref())
+                        .map(|o| (o, e.unbound_cavg_nm.unwrap_or_default()))
+                });
+                match occupancy {
+                    Some((o, c)) => scales.push(ScenarioScale {
+                        node,
+                        node_iri,
+                        scale: RateScale {
+                            up: 1.0 - o.fraction,
+                            off: o.fraction,
+                        },
+                        because: drug.drug.clone(),
+                        finding: drug.finding.clone(),
+                        note: format!(
+                            "occupancy {:.4} at an unbound Cavg of {c:.3} nM ({} {} nM)",
+                            o.fraction, o.measure, o.potency_nm
+                        ),
+                    }),
+                    None => set_hold(
+                        holds,
+                        ScenarioHold {
+                            node,
+                            node_iri,
+                            on,
+                            because: drug.drug.clone(),
+                            finding: drug.finding.clone(),
+                        },
+                    ),
+                }
+            }
+        }
+        Ok(())
     }
 
     fn run_and_record(
@@ -410,6 +488,7 @@ impl Engine {
             compiled,
             twin,
             holds,
+            scales,
             inputs,
             drugs,
             started,
@@ -418,7 +497,9 @@ impl Engine {
         fixed.retain(|(n, _)| !holds.iter().any(|h| h.node == *n));
         fixed.extend(holds.iter().map(|h| (h.node.clone(), h.on)));
 
-        let trajectories = self.logical_simulate(source, &fixed, options)?;
+        let scaled: Vec<(String, RateScale)> =
+            scales.iter().map(|s| (s.node.clone(), s.scale)).collect();
+        let trajectories = self.logical_simulate_scaled(source, &fixed, &scaled, options)?;
         let last = trajectories
             .last()
             .ok_or_else(|| Error::BadInput("the run has no time window (max time 0?)".into()))?;
@@ -477,6 +558,7 @@ impl Engine {
             trajectories: trajectories.trajectories,
             max_time: settings_max_time,
             holds,
+            scales,
             inputs,
             drugs,
             results,
@@ -551,6 +633,12 @@ impl Engine {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect())
     }
+}
+
+/// Holds `hold`, replacing any earlier hold of the same node.
+fn set_hold(holds: &mut Vec<ScenarioHold>, hold: ScenarioHold) {
+    holds.retain(|h| h.node != hold.node);
+    holds.push(hold);
 }
 
 fn trajectories_tick(t: &crate::sim::logical::stochastic::Trajectories) -> f64 {

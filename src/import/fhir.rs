@@ -457,6 +457,11 @@ impl ResourceReader<'_> {
         }
         let entry = self.entry;
         self.check_codings(&entry.resource, self.kind.to_owned());
+        let dose = if self.kind.starts_with("Medication") {
+            self.structured_dose()
+        } else {
+            StructuredDose::default()
+        };
         if !self.problems.is_empty() {
             return Outcome::Bad;
         }
@@ -532,6 +537,22 @@ impl ResourceReader<'_> {
                     .and_then(Value::as_str);
                 if let Some(text) = dosage {
                     w.text(&record, "dosage", text);
+                }
+                if let Some(v) = dose.value {
+                    w.tw(&record, "doseValue", Literal::from(v));
+                }
+                if let Some(u) = &dose.unit {
+                    w.text(&record, "doseUnit", u);
+                }
+                if let Some(h) = dose.interval_h {
+                    w.tw(&record, "dosingIntervalHours", Literal::from(h));
+                }
+                if let Some(route) = dose.route {
+                    w.tw(
+                        &record,
+                        "route",
+                        NamedNode::new_unchecked(format!("{}{route}", vocab::TW)),
+                    );
                 }
             }
             "Procedure" => {
@@ -911,6 +932,113 @@ impl ResourceReader<'_> {
         }
     }
 
+    /// The first dosage's amount, interval and route, where they are structured
+    /// (`doseAndRate.doseQuantity`, `timing.repeat`, `route` coded in SNOMED CT); a dose or a
+    /// period that is not a positive number is a bad record.
+    fn structured_dose(&mut self) -> StructuredDose {
+        let (element, dosage) = match self.kind {
+            "MedicationRequest" => ("dosageInstruction", self.get("dosageInstruction")),
+            _ => ("dosage", self.get("dosage")),
+        };
+        // MedicationAdministration.dosage is one object; the others are lists.
+        let (path, dosage) = match dosage {
+            Some(Value::Array(list)) => (format!("{}.{element}[0]", self.kind), list.first()),
+            Some(other) => (format!("{}.{element}", self.kind), Some(other)),
+            None => return StructuredDose::default(),
+        };
+        let Some(dosage) = dosage.cloned() else {
+            return StructuredDose::default();
+        };
+        let mut dose = StructuredDose::default();
+        let (quantity, quantity_path) = match dosage.get("dose") {
+            Some(q) => (Some(q.clone()), format!("{path}.dose")),
+            None => (
+                dosage
+                    .get("doseAndRate")
+                    .and_then(Value::as_array)
+                    .and_then(|d| d.first())
+                    .and_then(|d| d.get("doseQuantity"))
+                    .cloned(),
+                format!("{path}.doseAndRate[0].doseQuantity"),
+            ),
+        };
+        if let Some(q) = quantity {
+            match q
+                .get("value")
+                .map(|v| v.as_f64().filter(|x| *x > 0.0 && x.is_finite()))
+            {
+                Some(Some(v)) => dose.value = Some(v),
+                Some(None) => self.bad(
+                    &format!("{quantity_path}.value"),
+                    "a dose is a positive number",
+                ),
+                None => {}
+            }
+            dose.unit = q
+                .get("code")
+                .or_else(|| q.get("unit"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+        }
+        if let Some(repeat) = dosage.get("timing").and_then(|t| t.get("repeat")) {
+            let repeat_path = format!("{path}.timing.repeat");
+            let unit_h = match repeat.get("periodUnit").and_then(Value::as_str) {
+                Some("s") => Some(1.0 / 3600.0),
+                Some("min") => Some(1.0 / 60.0),
+                Some("h") => Some(1.0),
+                Some("d") => Some(24.0),
+                Some("wk") => Some(168.0),
+                // UCUM's mean Julian month and year.
+                Some("mo") => Some(730.5),
+                Some("a") => Some(8766.0),
+                Some(other) => {
+                    self.bad(
+                        &format!("{repeat_path}.periodUnit"),
+                        format!("{other:?} is not a FHIR unit of time (s, min, h, d, wk, mo, a)"),
+                    );
+                    None
+                }
+                None => None,
+            };
+            let period = repeat
+                .get("period")
+                .map(|v| v.as_f64().filter(|x| *x > 0.0 && x.is_finite()));
+            let frequency = match repeat.get("frequency") {
+                None => Some(1.0),
+                Some(v) => v.as_u64().filter(|f| *f > 0).map(|f| f as f64),
+            };
+            match (period, unit_h, frequency) {
+                (Some(Some(p)), Some(u), Some(f)) => dose.interval_h = Some(p * u / f),
+                (Some(None), _, _) => self.bad(
+                    &format!("{repeat_path}.period"),
+                    "a period is a positive number",
+                ),
+                (_, _, None) => self.bad(
+                    &format!("{repeat_path}.frequency"),
+                    "a frequency is a positive whole number",
+                ),
+                _ => {}
+            }
+        }
+        let routes = dosage
+            .get("route")
+            .and_then(|r| r.get("coding"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|c| c.get("system").and_then(Value::as_str) == Some("http://snomed.info/sct"))
+            .filter_map(|c| c.get("code").and_then(Value::as_str));
+        for code in routes {
+            // SNOMED CT: 26643006 oral route, 47625008 intravenous route.
+            dose.route = match code {
+                "26643006" => Some("Oral"),
+                "47625008" => Some("Intravenous"),
+                _ => dose.route,
+            };
+        }
+        dose
+    }
+
     fn medication_drug(&self, w: &mut Writer, record: &NamedNode) {
         let Some(concept) = self.get("medicationCodeableConcept") else {
             return;
@@ -947,6 +1075,17 @@ impl ResourceReader<'_> {
             w.tw(record, "drug", NamedNode::new_unchecked(drug));
         }
     }
+}
+
+/// A medication's structured dose (see `ResourceReader::structured_dose`).
+#[derive(Debug, Clone, Default)]
+struct StructuredDose {
+    value: Option<f64>,
+    /// The UCUM code (or the unit as written).
+    unit: Option<String>,
+    interval_h: Option<f64>,
+    /// `Oral` or `Intravenous` (local names in the twinpath vocabulary).
+    route: Option<&'static str>,
 }
 
 /// What a variant's classification reads.

@@ -3,3 +3,4 @@
 
 pub mod logical;
 pub mod ode;
+pub mod pk;

@@ -7,6 +7,7 @@
 pub mod catalog;
 mod curation;
 mod diff;
+mod drugs;
 mod extract;
 mod inference;
 mod load;
@@ -26,6 +27,7 @@ use std::sync::Mutex;
 pub use catalog::{GraphInfo, LoadRecord};
 pub use curation::{FileReport, Problem, ValidationReport};
 pub use diff::{DiffSide, GraphDiff, Statement, SubjectChange};
+pub use drugs::{CuratedDose, DrugFacts, TargetPotency};
 pub use extract::CompiledLogical;
 pub use inference::InferenceChange;
 pub use load::{

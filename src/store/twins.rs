@@ -511,11 +511,14 @@ impl Store {
 
         let mut medications: BTreeMap<String, Medication> = BTreeMap::new();
         for row in self.select(&format!(
-            "{head} SELECT ?r ?label ?status ?drug ?start ?end WHERE {{ GRAPH <{graph}> {{
+            "{head} SELECT ?r ?label ?status ?drug ?start ?end ?dose ?unit ?interval ?route ?text
+               WHERE {{ GRAPH <{graph}> {{
                <{twin}> tw:hasMedication ?r .
                OPTIONAL {{ ?r rdfs:label ?label }} OPTIONAL {{ ?r tw:status ?status }}
                OPTIONAL {{ ?r tw:drug ?drug }} OPTIONAL {{ ?r tw:effective ?start }}
-               OPTIONAL {{ ?r tw:effectiveEnd ?end }} }} }}"
+               OPTIONAL {{ ?r tw:effectiveEnd ?end }} OPTIONAL {{ ?r tw:doseValue ?dose }}
+               OPTIONAL {{ ?r tw:doseUnit ?unit }} OPTIONAL {{ ?r tw:dosingIntervalHours ?interval }}
+               OPTIONAL {{ ?r tw:route ?route }} OPTIONAL {{ ?r tw:dosage ?text }} }} }}"
         ))? {
             let Some(iri) = text(&row, "r") else { continue };
             let m = medications
@@ -528,6 +531,11 @@ impl Store {
             m.status = m.status.take().or(text(&row, "status"));
             m.start = m.start.take().or(text(&row, "start"));
             m.end = m.end.take().or(text(&row, "end"));
+            m.dose = m.dose.or(number(&row, "dose"));
+            m.dose_unit = m.dose_unit.take().or(text(&row, "unit"));
+            m.interval_hours = m.interval_hours.or(number(&row, "interval"));
+            m.route = m.route.take().or(text(&row, "route"));
+            m.dosage_text = m.dosage_text.take().or(text(&row, "text"));
             if let Some(d) = text(&row, "drug") {
                 if !m.drugs.contains(&d) {
                     m.drugs.push(d);
@@ -594,15 +602,27 @@ impl Store {
              PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
              SELECT ?r (SAMPLE(?l) AS ?label) (SAMPLE(?k) AS ?kind) (SAMPLE(?c) AS ?code)
                     (SAMPLE(?v) AS ?value) (SAMPLE(?s) AS ?status) (SAMPLE(?g) AS ?gene)
-                    (SAMPLE(?h) AS ?holds) WHERE {
+                    (SAMPLE(?h) AS ?holds) (SAMPLE(?ra) AS ?referenceAge)
+                    (SAMPLE(?su) AS ?scales) (SAMPLE(?wm) AS ?microbiome) WHERE {
                ?r a tw:PersonalizationRule .
                OPTIONAL { ?r rdfs:label ?l } OPTIONAL { ?r tw:whenVariantKind ?k }
                OPTIONAL { ?r tw:whenCode ?c } OPTIONAL { ?r tw:whenValue ?v }
                OPTIONAL { ?r tw:whenMedicationStatus ?s } OPTIONAL { ?r tw:gene ?g }
-               OPTIONAL { ?r tw:holds ?h } } GROUP BY ?r ORDER BY ?r",
+               OPTIONAL { ?r tw:holds ?h }
+               OPTIONAL { ?r tw:referenceAge ?ra } OPTIONAL { ?r tw:scalesUpRateOf ?su }
+               OPTIONAL { ?r tw:whenMicrobiome ?wm } } GROUP BY ?r ORDER BY ?r",
         )? {
             let Some(iri) = text(&row, "r") else { continue };
-            let when = if let Some(kind) = text(&row, "kind") {
+            let when = if let (Some(reference_age), Some(entity)) =
+                (number(&row, "referenceAge"), text(&row, "scales"))
+            {
+                When::Age {
+                    reference_age,
+                    entity,
+                }
+            } else if text(&row, "microbiome").is_some_and(|m| m == "true" || m == "1") {
+                self.microbe_productions()?
+            } else if let Some(kind) = text(&row, "kind") {
                 When::VariantKind(kind)
             } else if let (Some(code), Some(value)) = (text(&row, "code"), text(&row, "value")) {
                 When::Observation { code, value }
@@ -624,6 +644,39 @@ impl Store {
 }
 
 impl Store {
+    /// What the microbiome rule reads: every curated production by a microbe, and each
+    /// microbe's reference abundance.
+    fn microbe_productions(&self) -> Result<crate::twin::When> {
+        let head = "PREFIX tw: <https://twinpath.org/ns#>";
+        let mut productions = Vec::new();
+        for row in self.select(&format!(
+            "{head} SELECT DISTINCT ?m ?x WHERE {{ ?p a tw:Production ; tw:source ?m ; tw:target ?x .
+               ?m a tw:Microbe }} ORDER BY ?m ?x"
+        ))? {
+            if let (Some(m), Some(x)) = (text(&row, "m"), text(&row, "x")) {
+                productions.push((m, x));
+            }
+        }
+        let mut references = Vec::new();
+        for row in self.select(&format!(
+            "{head} SELECT ?m (SAMPLE(?v) AS ?value) (SAMPLE(?p) AS ?param) WHERE {{
+               ?m a tw:Microbe ; tw:parameter ?p . ?p tw:parameterKind tw:ReferenceAbundance ; tw:value ?v
+             }} GROUP BY ?m ORDER BY ?m"
+        ))? {
+            if let (Some(m), Some(v), Some(p)) =
+                (text(&row, "m"), number(&row, "value"), text(&row, "param"))
+            {
+                if v > 0.0 && v.is_finite() {
+                    references.push((m, v, p));
+                }
+            }
+        }
+        Ok(crate::twin::When::Microbiome {
+            productions,
+            references,
+        })
+    }
+
     /// A recorded run as JSON, with the id of its twin; `None` when there is no such run.
     pub fn run_summary(&self, id: &str) -> Result<Option<(serde_json::Value, String)>> {
         use serde_json::{json, Value};
@@ -659,10 +712,11 @@ impl Store {
             .collect();
         let holds: Vec<Value> = self
             .select(&format!(
-                "{head} SELECT ?node ?holds ?because ?finding ?drug WHERE {{ GRAPH <{graph}> {{
+                "{head} SELECT ?node ?holds ?because ?finding ?drug ?none WHERE {{ GRAPH <{graph}> {{
                    <{run}> tw:scenario ?s . ?s tw:hold ?h . ?h tw:because ?because .
                    OPTIONAL {{ ?h tw:nodeName ?node }} OPTIONAL {{ ?h tw:holds ?holds }}
-                   OPTIONAL {{ ?h tw:drug ?drug }} OPTIONAL {{ ?h tw:finding ?finding }} }} }}
+                   OPTIONAL {{ ?h tw:drug ?drug }} OPTIONAL {{ ?h tw:finding ?finding }}
+                   OPTIONAL {{ ?h tw:noExposure ?none }} }} }}
                  ORDER BY ?drug ?node"
             ))?
             .iter()
@@ -670,6 +724,9 @@ impl Store {
                 let mut v = json!({"because": text(r, "because"), "finding": text(r, "finding")});
                 if let Some(drug) = text(r, "drug") {
                     v["drug"] = json!(drug);
+                    if let Some(why) = text(r, "none") {
+                        v["noExposure"] = json!(why);
+                    }
                 } else {
                     v["node"] = json!(text(r, "node"));
                     v["holds"] = json!(text(r, "holds").as_deref() == Some("true"));
@@ -699,6 +756,47 @@ impl Store {
                        "standardError": number(r, "e"), "atTime": number(r, "t")})
             })
             .collect();
+        let scales: Vec<Value> = self
+            .select(&format!(
+                "{head} SELECT ?node ?iri ?up ?off ?because ?finding ?note WHERE {{ GRAPH <{graph}> {{
+                   <{run}> tw:scenario ?s . ?s tw:scale ?x . ?x tw:nodeName ?node ;
+                   tw:upRateFactor ?up ; tw:offRateFromUp ?off ; tw:because ?because .
+                   OPTIONAL {{ ?x tw:node ?iri }} OPTIONAL {{ ?x tw:finding ?finding }}
+                   OPTIONAL {{ ?x <http://www.w3.org/2000/01/rdf-schema#comment> ?note }} }} }}
+                 ORDER BY ?node ?because"
+            ))?
+            .iter()
+            .map(|r| {
+                json!({"node": text(r, "node"), "entity": text(r, "iri"), "upRateFactor": number(r, "up"),
+                       "offRateFromUp": number(r, "off"), "because": text(r, "because"),
+                       "finding": text(r, "finding"), "note": text(r, "note")})
+            })
+            .collect();
+        let mut exposures: Vec<Value> = Vec::new();
+        for r in self.select(&format!(
+            "{head} SELECT ?x ?drug ?route ?dose ?interval ?source ?cmax ?cmin ?cavg ?auc ?nm WHERE {{ GRAPH <{graph}> {{
+               <{run}> prov:generated ?x . ?x a tw:DrugExposure ; tw:drug ?drug ; tw:route ?route ;
+               tw:doseMg ?dose ; tw:intervalHours ?interval ; tw:regimenSource ?source ;
+               tw:cmax ?cmax ; tw:cmin ?cmin ; tw:cavg ?cavg ; tw:auc ?auc .
+               OPTIONAL {{ ?x tw:unboundCavgNanomolar ?nm }} }} }} ORDER BY ?x"
+        ))? {
+            let Some(x) = text(&r, "x") else { continue };
+            let occupancy: Vec<Value> = self
+                .select(&format!(
+                    "{head} SELECT ?target ?f ?potency WHERE {{ GRAPH <{graph}> {{
+                       <{x}> tw:occupancy ?o . ?o tw:target ?target ; tw:fraction ?f ; tw:potencyOf ?potency }} }}
+                     ORDER BY ?target"
+                ))?
+                .iter()
+                .map(|o| json!({"target": text(o, "target"), "fraction": number(o, "f"), "potencyOf": text(o, "potency")}))
+                .collect();
+            exposures.push(json!({
+                "drug": text(&r, "drug"), "route": text(&r, "route"), "doseMg": number(&r, "dose"),
+                "intervalHours": number(&r, "interval"), "regimenSource": text(&r, "source"),
+                "cmax": number(&r, "cmax"), "cmin": number(&r, "cmin"), "cavg": number(&r, "cavg"),
+                "auc": number(&r, "auc"), "unboundCavgNanomolar": number(&r, "nm"), "occupancy": occupancy,
+            }));
+        }
         let twin_id = match text(row, "twin") {
             Some(twin) => self
                 .select(&format!(
@@ -724,8 +822,9 @@ impl Store {
             "maxTime": number(row, "maxTime"),
             "softwareVersion": text(row, "version"),
             "graphs": graphs,
-            "scenario": {"holds": holds, "inputs": inputs},
+            "scenario": {"holds": holds, "scales": scales, "inputs": inputs},
             "results": results,
+            "exposures": exposures,
             "series": text(row, "series"),
         });
         Ok(Some((summary, twin_id)))

@@ -1,9 +1,10 @@
 //! What does a twin's record change in a simulation? Curated rules (held in the store, see
-//! `pathways/personalization.ttl`) read the twin's variants, tumour markers and medications
-//! and hold nodes on or off or give drugs; every change names the rule and the finding behind
-//! it, so `twin show` and a run's scenario can say why.
+//! `pathways/personalization.ttl`) read the twin's variants, tumour markers, medications, age
+//! and microbiome, and hold nodes on or off, give drugs, or scale the rate at which a node
+//! turns on; every change names the rule and the finding behind it, so `twin show` and a
+//! run's scenario can say why.
 
-use super::record::TwinRecord;
+use super::record::{Abundance, TwinRecord};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -14,6 +15,18 @@ pub enum When {
     Observation { code: String, value: String },
     /// Each medication with this status: its drugs are given.
     MedicationStatus(String),
+    /// The twin's age: the up rate of `entity`'s node is scaled by `age / reference_age`.
+    Age { reference_age: f64, entity: String },
+    /// The twin's microbiome: each metabolite a measured microbe produces has its up rate
+    /// scaled by the mean, over the metabolite's curated producers, of each producer's
+    /// abundance over its reference abundance (1 for a producer not measured or without a
+    /// reference), as if every producer contributed equally at its reference abundance.
+    Microbiome {
+        /// (microbe, metabolite) for every curated production.
+        productions: Vec<(String, String)>,
+        /// (microbe, reference abundance 0–1, the parameter that states it).
+        references: Vec<(String, f64, String)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,8 +45,11 @@ pub struct PersonalizationRule {
 pub enum Change {
     /// Hold the node compiled from `gene` on or off.
     Hold { gene: String, on: bool },
-    /// Give `drug`: its targets are held as its action says.
+    /// Give `drug`: its targets are held as its action says, or their rates scaled by the
+    /// occupancy its regimen gives.
     Give { drug: String },
+    /// Multiply the rate at which the node compiled from `entity` turns on by `factor`.
+    Scale { entity: String, factor: f64 },
 }
 
 /// A change, the rule behind it and the finding it read.
@@ -53,11 +69,126 @@ pub struct Personalization {
     pub applied: Vec<Applied>,
 }
 
-/// Applies `rules` to a twin's record.
-pub fn personalize(record: &TwinRecord, rules: &[PersonalizationRule]) -> Personalization {
+/// Whole years from `birth` to `on` (both `YYYY-MM-DD…`); `None` when either is unreadable.
+pub fn age_in_years(birth: &str, on: &str) -> Option<f64> {
+    let ymd = |d: &str| -> Option<(i32, u32, u32)> {
+        let mut parts = d.get(..10)?.split('-');
+        Some((
+            parts.next()?.parse().ok()?,
+            parts.next()?.parse().ok()?,
+            parts.next()?.parse().ok()?,
+        ))
+    };
+    let (by, bm, bd) = ymd(birth)?;
+    let (y, m, d) = ymd(on)?;
+    let mut age = y - by;
+    if (m, d) < (bm, bd) {
+        age -= 1;
+    }
+    (age >= 0).then_some(f64::from(age))
+}
+
+/// Applies `rules` to a twin's record; `today` (`YYYY-MM-DD`) dates the age of a living twin.
+pub fn personalize(
+    record: &TwinRecord,
+    rules: &[PersonalizationRule],
+    today: &str,
+) -> Personalization {
     let mut applied = Vec::new();
     for rule in rules {
         match &rule.when {
+            When::Age {
+                reference_age,
+                entity,
+            } => {
+                // A deceased twin is simulated at the age it reached.
+                let on = record
+                    .deceased
+                    .as_deref()
+                    .filter(|d| d.len() >= 10)
+                    .unwrap_or(today);
+                let Some(age) = record
+                    .birth_date
+                    .as_deref()
+                    .and_then(|b| age_in_years(b, on))
+                else {
+                    continue;
+                };
+                if !(*reference_age > 0.0) || age <= 0.0 {
+                    continue;
+                }
+                applied.push(Applied {
+                    change: Change::Scale {
+                        entity: entity.clone(),
+                        factor: age / reference_age,
+                    },
+                    rule: rule.iri.clone(),
+                    rule_label: rule.label.clone(),
+                    finding: record.iri.clone(),
+                    finding_label: format!("age {age} (reference {reference_age})"),
+                });
+            }
+            When::Microbiome {
+                productions,
+                references,
+            } => {
+                let ratio = |microbe: &str| -> Option<(f64, &Abundance)> {
+                    let (_, reference, _) = references.iter().find(|(m, _, _)| m == microbe)?;
+                    let measured = record
+                        .microbiome
+                        .iter()
+                        .find(|a| a.taxon.as_deref() == Some(microbe) && a.fraction.is_some())?;
+                    Some((measured.fraction? / reference, measured))
+                };
+                let mut metabolites: Vec<&str> =
+                    productions.iter().map(|(_, m)| m.as_str()).collect();
+                metabolites.sort_unstable();
+                metabolites.dedup();
+                for metabolite in metabolites {
+                    let producers: Vec<&str> = productions
+                        .iter()
+                        .filter(|(_, m)| m == metabolite)
+                        .map(|(p, _)| p.as_str())
+                        .collect();
+                    let ratios: Vec<Option<(f64, &Abundance)>> =
+                        producers.iter().map(|p| ratio(p)).collect();
+                    let measured: Vec<&(f64, &Abundance)> = ratios.iter().flatten().collect();
+                    if measured.is_empty() {
+                        continue;
+                    }
+                    let factor = ratios
+                        .iter()
+                        .map(|r| r.map_or(1.0, |(x, _)| x))
+                        .sum::<f64>()
+                        / producers.len() as f64;
+                    let words: Vec<String> = measured
+                        .iter()
+                        .map(|(x, a)| {
+                            format!(
+                                "{} {:.4} ({:.2}× reference)",
+                                a.label.as_deref().unwrap_or("microbe"),
+                                a.fraction.unwrap_or_default(),
+                                x
+                            )
+                        })
+                        .collect();
+                    applied.push(Applied {
+                        change: Change::Scale {
+                            entity: metabolite.to_owned(),
+                            factor,
+                        },
+                        rule: rule.iri.clone(),
+                        rule_label: rule.label.clone(),
+                        finding: measured[0].1.iri.clone(),
+                        finding_label: format!(
+                            "{} of {} producer{}",
+                            words.join(", "),
+                            producers.len(),
+                            if producers.len() == 1 { "" } else { "s" }
+                        ),
+                    });
+                }
+            }
             When::VariantKind(kind) => {
                 let Some(on) = rule.holds else { continue };
                 for v in &record.variants {
@@ -197,7 +328,7 @@ mod tests {
                 holds: None,
             },
         ];
-        let p = personalize(&record, &rules);
+        let p = personalize(&record, &rules, "2026-01-01");
         let changes: Vec<_> = p
             .applied
             .iter()

@@ -27,6 +27,53 @@ pub struct ScenarioDrug {
     pub drug: String,
     pub because: String,
     pub finding: Option<String>,
+    /// What its regimen gives at steady state, when the drug's PK parameters allow a model.
+    pub exposure: Option<DrugExposure>,
+    /// Why there is no exposure (a missing parameter); its targets are then held.
+    pub no_exposure: Option<String>,
+}
+
+/// A regimen's exposure at steady state, from the drug's one-compartment PK model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrugExposure {
+    pub regimen: crate::sim::pk::Regimen,
+    /// Where the regimen came from (the curated dose parameter, and the body weight used).
+    pub regimen_source: String,
+    pub model: crate::sim::pk::OneCompartment,
+    pub doses: usize,
+    /// mg/L over the last dosing interval.
+    pub cmax: f64,
+    pub cmin: f64,
+    pub cavg: f64,
+    /// mg·h/L over the last dosing interval.
+    pub auc: f64,
+    /// The unbound mean concentration in nM, when the molar mass is curated.
+    pub unbound_cavg_nm: Option<f64>,
+    pub occupancy: Vec<Occupancy>,
+}
+
+/// The fraction of a target a drug binds at its unbound mean concentration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Occupancy {
+    pub target: String,
+    /// The drug–target interaction that gives the potency.
+    pub interaction: String,
+    pub measure: String,
+    pub potency_nm: f64,
+    pub fraction: f64,
+}
+
+/// A node whose rates a run scales (see `LogicalModel::with_rates_scaled`), and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioScale {
+    pub node: String,
+    pub node_iri: Option<String>,
+    pub scale: crate::model::logical::RateScale,
+    /// The rule or drug behind it.
+    pub because: String,
+    pub finding: Option<String>,
+    /// The reason in words (`occupancy 0.998 of ERBB2`, `age 81: × 3.24`).
+    pub note: String,
 }
 
 /// One summary value of a run: a node's probability of being on at a time.
@@ -57,6 +104,7 @@ pub struct RunRecord {
     pub trajectories: usize,
     pub max_time: f64,
     pub holds: Vec<ScenarioHold>,
+    pub scales: Vec<ScenarioScale>,
     pub inputs: Vec<(String, bool)>,
     pub drugs: Vec<ScenarioDrug>,
     pub results: Vec<RunResult>,
@@ -90,6 +138,7 @@ impl RunRecord {
         };
         let tw = |local: &str| format!("{}{local}", vocab::TW);
         let prov = |local: &str| format!("{}{local}", vocab::PROV);
+        let rdfs = |local: &str| format!("http://www.w3.org/2000/01/rdf-schema#{local}");
         let iri = |s: &str| Term::NamedNode(NamedNode::new_unchecked(s));
         const TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
         let run = NamedNode::new_unchecked(&self.iri);
@@ -184,6 +233,80 @@ impl RunRecord {
             if let Some(f) = &d.finding {
                 add(&g, &tw("finding"), iri(f));
             }
+            if let Some(why) = &d.no_exposure {
+                add(
+                    &g,
+                    &tw("noExposure"),
+                    Literal::new_simple_literal(why).into(),
+                );
+            }
+            if let Some(e) = &d.exposure {
+                // The exposure is a result of the run, as the AUC of a drug is.
+                let x = NamedNode::new_unchecked(format!("{}/exposure/{i}", self.iri));
+                add(&g, &tw("exposure"), x.clone().into());
+                add(&run, &prov("generated"), x.clone().into());
+                add(&x, TYPE, iri(&tw("Result")));
+                add(&x, TYPE, iri(&tw("DrugExposure")));
+                add(&x, &tw("drug"), iri(&d.drug));
+                let route = match e.regimen.route {
+                    crate::sim::pk::Route::Oral => "Oral",
+                    crate::sim::pk::Route::Intravenous => "Intravenous",
+                };
+                add(&x, &tw("route"), iri(&tw(route)));
+                add(&x, &tw("doseMg"), Literal::from(e.regimen.dose_mg).into());
+                add(
+                    &x,
+                    &tw("intervalHours"),
+                    Literal::from(e.regimen.interval_h).into(),
+                );
+                add(
+                    &x,
+                    &tw("regimenSource"),
+                    Literal::new_simple_literal(&e.regimen_source).into(),
+                );
+                add(&x, &tw("cmax"), Literal::from(e.cmax).into());
+                add(&x, &tw("cmin"), Literal::from(e.cmin).into());
+                add(&x, &tw("cavg"), Literal::from(e.cavg).into());
+                add(&x, &tw("auc"), Literal::from(e.auc).into());
+                if let Some(nm) = e.unbound_cavg_nm {
+                    add(&x, &tw("unboundCavgNanomolar"), Literal::from(nm).into());
+                }
+                for (j, o) in e.occupancy.iter().enumerate() {
+                    let oc = NamedNode::new_unchecked(format!("{}/occupancy/{j}", x.as_str()));
+                    add(&x, &tw("occupancy"), oc.clone().into());
+                    add(&oc, &tw("target"), iri(&o.target));
+                    add(&oc, &tw("potencyOf"), iri(&o.interaction));
+                    add(&oc, &tw("fraction"), Literal::from(o.fraction).into());
+                }
+            }
+        }
+        for s in &self.scales {
+            let h = NamedNode::new_unchecked(format!(
+                "{}/scale/{}/{}",
+                scenario.as_str(),
+                vocab::encode_segment(&s.node),
+                vocab::encode_segment(&s.because)
+            ));
+            add(&scenario, &tw("scale"), h.clone().into());
+            add(
+                &h,
+                &tw("nodeName"),
+                Literal::new_simple_literal(&s.node).into(),
+            );
+            if let Some(n) = &s.node_iri {
+                add(&h, &tw("node"), iri(n));
+            }
+            add(&h, &tw("upRateFactor"), Literal::from(s.scale.up).into());
+            add(&h, &tw("offRateFromUp"), Literal::from(s.scale.off).into());
+            add(&h, &tw("because"), iri(&s.because));
+            if let Some(f) = &s.finding {
+                add(&h, &tw("finding"), iri(f));
+            }
+            add(
+                &h,
+                &rdfs("comment"),
+                Literal::new_simple_literal(&s.note).into(),
+            );
         }
         for r in &self.results {
             let res = NamedNode::new_unchecked(format!(

@@ -80,6 +80,14 @@ pub struct Medication {
     pub drugs: Vec<String>,
     pub start: Option<String>,
     pub end: Option<String>,
+    /// The structured dose, its unit (UCUM) and the interval between doses (hours).
+    pub dose: Option<f64>,
+    pub dose_unit: Option<String>,
+    pub interval_hours: Option<f64>,
+    /// The route's IRI (`tw:Oral`, `tw:Intravenous`).
+    pub route: Option<String>,
+    /// The dosage as written.
+    pub dosage_text: Option<String>,
 }
 
 /// A run made on the twin, as its record lists it.

@@ -760,4 +760,39 @@ mod tests {
             "thread count changes nothing"
         );
     }
+
+    #[test]
+    fn a_target_at_occupancy_f_is_on_a_fraction_one_minus_f_of_the_time() {
+        // A held-on node (an amplified receptor) under an inhibitor at occupancy 0.75, then a
+        // second at 0.5: at equilibrium it is on 0.25, then 0.125 of the time.
+        use crate::model::logical::RateScale;
+        let held = LogicalModel::from_rules(&[("R", "R")])
+            .expect("rules")
+            .with_fixed(&[("R".to_owned(), true)])
+            .expect("held");
+        let first = (
+            "R".to_owned(),
+            RateScale {
+                up: 0.25,
+                off: 0.75,
+            },
+        );
+        let second = ("R".to_owned(), RateScale { up: 0.5, off: 0.5 });
+        let mut settings = StochasticSettings::for_nodes(1);
+        settings.max_time = 60.0;
+        settings.time_tick = 10.0;
+        settings.sample_count = 20_000;
+        for (scales, expected) in [(vec![first.clone()], 0.25), (vec![first, second], 0.125)] {
+            let model = held.with_rates_scaled(&scales).expect("scaled");
+            let run = simulate(&model, &settings).expect("runs");
+            let (p, e) = run.last().expect("windows").marginals[0];
+            assert!(
+                (p - expected).abs() < 4.0 * e + 1e-3,
+                "{p} vs {expected} (se {e})"
+            );
+        }
+        assert!(held
+            .with_rates_scaled(&[("S".to_owned(), RateScale { up: 1.0, off: 0.0 })])
+            .is_err());
+    }
 }
