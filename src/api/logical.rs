@@ -217,8 +217,15 @@ pub(super) async fn logical(
                     answer["run"] = serde_json::json!({"id": record.id, "iri": record.iri});
                     return Ok(answer);
                 }
-                let held = held(&engine, &request, &model)?;
-                json(&engine.logical_simulate(&model, &held, &options)?)
+                let to_bad = |e: ApiError| Error::BadInput(e.message);
+                let mut held = holds(&request.inputs, "inputs").map_err(to_bad)?;
+                held.extend(holds(&request.fix, "fix").map_err(to_bad)?);
+                json(&engine.logical_simulate_with_drugs(
+                    &model,
+                    &held,
+                    &request.drugs,
+                    &options,
+                )?)
             }
         }
     })

@@ -31,7 +31,9 @@ pub struct ModelArgs {
     #[arg(long, value_name = "N=0|1,...", value_delimiter = ',', value_parser = assignment)]
     fix: Vec<(String, bool)>,
     /// Drugs of the store (with --pathway): each target they inhibit is held off, each they
-    /// activate held on. Separated by commas.
+    /// activate held on; in `simulate`, a target whose occupancy the drug's curated regimen and
+    /// potency give has its rates scaled instead (on 1 − occupancy of the time its rule holds).
+    /// Separated by commas.
     #[arg(
         long,
         value_name = "DRUG,...",
@@ -339,7 +341,16 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
                     eprintln!("recorded run {} ({})", recorded.id, recorded.iri);
                     run
                 }
-                _ => engine.logical_simulate(&model.source(), &model.held(engine)?, &options)?,
+                _ => {
+                    let mut held = model.inputs.clone();
+                    held.extend(model.fix.iter().cloned());
+                    engine.logical_simulate_with_drugs(
+                        &model.source(),
+                        &held,
+                        &model.drug,
+                        &options,
+                    )?
+                }
             };
             if let Some(path) = probtraj {
                 std::fs::write(&path, run.to_probtraj())

@@ -463,6 +463,66 @@ impl Engine {
         Ok(())
     }
 
+    /// A stochastic run of a model with `held` nodes and `drugs` given as a twin's drugs are
+    /// (see `apply_drugs`): a target with a known occupancy has its rates scaled, any other is
+    /// held. Nothing is recorded (`simulate_pathway_recorded` records).
+    pub fn logical_simulate_with_drugs(
+        &self,
+        source: &ModelSource,
+        held: &[(String, bool)],
+        drug_names: &[String],
+        options: &RunOptions,
+    ) -> Result<crate::sim::logical::stochastic::Trajectories> {
+        if drug_names.is_empty() {
+            return self.logical_simulate(source, held, options);
+        }
+        if !matches!(source, ModelSource::Pathway(_)) {
+            return Err(Error::BadInput(
+                "drugs act on a pathway of the store".into(),
+            ));
+        }
+        let compiled = self.logical_model(source)?;
+        let requested = format!("{}Requested", crate::vocab::TW);
+        let net = self.network()?;
+        let mut drugs = Vec::new();
+        for name in drug_names {
+            let node = self.resolve(&net, name)?;
+            drugs.push(ScenarioDrug {
+                drug: net.node(node).iri.clone(),
+                because: requested.clone(),
+                finding: None,
+                exposure: None,
+                no_exposure: None,
+            });
+        }
+        let mut holds: Vec<ScenarioHold> = Vec::new();
+        for (node, on) in held {
+            set_hold(
+                &mut holds,
+                ScenarioHold {
+                    node: node.clone(),
+                    node_iri: None,
+                    on: *on,
+                    because: requested.clone(),
+                    finding: None,
+                },
+            );
+        }
+        let mut scales = Vec::new();
+        self.apply_drugs(
+            source,
+            &compiled,
+            &mut drugs,
+            (None, &[]),
+            &mut holds,
+            &mut scales,
+        )?;
+        let fixed: Vec<(String, bool)> = holds.iter().map(|h| (h.node.clone(), h.on)).collect();
+        let scaled: Vec<(String, RateScale)> =
+            scales.iter().map(|s| (s.node.clone(), s.scale)).collect();
+        self.logical_simulate_scaled(source, &fixed, &scaled, options)
+    }
+
     fn run_and_record(
         &self,
         recorded: Recorded<'_>,
