@@ -14,6 +14,7 @@ mod infix;
 mod mathml;
 mod program;
 mod simplify;
+mod tape;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +24,7 @@ use std::fmt;
 pub use infix::parse;
 pub use mathml::{from_mathml, lambda_from_mathml};
 pub use program::Program;
+pub use tape::{Tape, TapeBuilder};
 
 /// The value SBML Level 3 gives its `avogadro` csymbol (CODATA 2006), which SBML simulators and
 /// the SBML Test Suite use; not the 2019 SI value 6.02214076e23.

@@ -985,3 +985,110 @@ fn program_errors_and_fusion() {
         assert_eq!(prog.eval(&v, 0.0), e.eval(&xyz(v), 0.0).unwrap());
     }
 }
+
+fn xyzw(v: [f64; 4]) -> impl Fn(&str) -> Option<f64> {
+    move |s| {
+        ["x", "y", "z", "w"]
+            .iter()
+            .position(|n| *n == s)
+            .map(|i| v[i])
+    }
+}
+
+#[test]
+fn tape_matches_eval_bit_for_bit() {
+    let resolve = |s: &str| ["x", "y", "z", "w"].iter().position(|n| *n == s);
+    let mut r = Rng(3);
+    for i in 0..6_000 {
+        let e: Vec<Expr> = (0..4).map(|k| evaluable(&mut r, 1 + (i + k) % 6)).collect();
+        // a slot assigned and then read, the same expression twice (shared), and sums of
+        // products and negations (fused)
+        let reads_w = Expr::add(vec![sym("w"), e[1].clone()]);
+        let balance = Expr::add(vec![
+            Expr::product(vec![n(-1.0), n(1.0), e[2].clone()]),
+            Expr::neg(e[3].clone()),
+            Expr::product(vec![n(2.0), sym("w")]),
+            Expr::product(vec![Expr::neg(sym("x")), e[1].clone()]),
+        ]);
+        let outputs = [
+            e[1].clone(),
+            e[2].clone(),
+            e[3].clone(),
+            reads_w,
+            e[1].clone(),
+            balance,
+        ];
+        let mut b = TapeBuilder::new(4);
+        b.assign(3, &e[0], &resolve).expect("compiles");
+        for (k, o) in outputs.iter().enumerate() {
+            b.output(k, o, &resolve).expect("compiles");
+        }
+        let tape = b.finish().expect("finishes");
+        let mut registers = vec![f64::NAN; tape.registers()];
+        let mut out = vec![f64::NAN; tape.outputs()];
+        for _ in 0..3 {
+            let v = [r.range(-4.0, 4.0), any_number(&mut r), r.range(-1.0, 1.0)];
+            let t = r.range(0.0, 10.0);
+            registers[..3].copy_from_slice(&v);
+            tape.run(&mut registers, t, &mut out);
+            let w = e[0].eval(&xyz(v), t).expect("evaluates");
+            assert!(
+                same(w, registers[3]),
+                "case {i}: w = {}: eval {w}, tape {}",
+                e[0],
+                registers[3]
+            );
+            for (k, o) in outputs.iter().enumerate() {
+                let want = o.eval(&xyzw([v[0], v[1], v[2], w]), t).expect("evaluates");
+                assert!(
+                    same(want, out[k]),
+                    "case {i}: {o}: eval {want}, tape {}",
+                    out[k]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn tape_shares_and_fuses() {
+    let names = ["k1", "k2", "A", "B", "C", "V", "R1", "R2"];
+    let resolve = |s: &str| names.iter().position(|n| *n == s);
+    let mut b = TapeBuilder::new(names.len());
+    // two mass-action rates, the second reading a shared factor of the first
+    b.assign(6, &p("k1 * A * B / V"), &resolve).unwrap();
+    b.assign(7, &p("k2 * (k1 * A) * C"), &resolve).unwrap();
+    // mass balances as the compiler writes them: stoichiometry times rate, summed
+    b.output(0, &p("(-1 * 1) * R1 + (1 * 1) * R2"), &resolve)
+        .unwrap();
+    b.output(1, &p("(1 * 2) * R1 - R2"), &resolve).unwrap();
+    let tape = b.finish().unwrap();
+    // k1·A, ·B, /V; k2·(k1·A), ·C; R2 − R1; 2·R1, − R2 (the constant product folded)
+    assert_eq!(tape.len(), 8, "{tape:?}");
+    let mut registers = vec![0.0; tape.registers()];
+    registers[..6].copy_from_slice(&[2.0, 3.0, 5.0, 7.0, 11.0, 0.5]);
+    let mut out = [0.0; 2];
+    tape.run(&mut registers, 0.0, &mut out);
+    let (r1, r2) = (2.0 * 5.0 * 7.0 / 0.5, 3.0 * (2.0 * 5.0) * 11.0);
+    assert_eq!((registers[6], registers[7]), (r1, r2));
+    assert_eq!(out, [-r1 + r2, 2.0 * r1 - r2]);
+}
+
+#[test]
+fn tape_branches_do_not_share_what_may_not_run() {
+    let resolve = |s: &str| ["x", "y"].iter().position(|n| *n == s);
+    let mut b = TapeBuilder::new(2);
+    // exp(y) is computed only in the second branch: the later output must compute it anew
+    b.output(0, &p("piecewise(1, x > 0, exp(y) + 1)"), &resolve)
+        .unwrap();
+    b.output(1, &p("exp(y) * 2"), &resolve).unwrap();
+    let tape = b.finish().unwrap();
+    let mut registers = vec![0.0; tape.registers()];
+    let mut out = [0.0; 2];
+    registers[..2].copy_from_slice(&[1.0, 0.5]);
+    tape.run(&mut registers, 0.0, &mut out);
+    assert_eq!(out, [1.0, 0.5f64.exp() * 2.0]);
+    registers[..2].copy_from_slice(&[-1.0, 0.5]);
+    tape.run(&mut registers, 0.0, &mut out);
+    assert_eq!(out, [0.5f64.exp() + 1.0, 0.5f64.exp() * 2.0]);
+}

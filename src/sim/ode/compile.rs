@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
-use crate::model::math::{BinaryOp, Expr, Function, MathError, NaryOp, Program};
+use crate::model::math::{BinaryOp, Expr, Function, MathError, NaryOp, Program, Tape, TapeBuilder};
 use crate::model::reactions::{ReactionSystem, Rule};
 
 /// Why a reaction system cannot be compiled: the construct, named.
@@ -195,6 +195,28 @@ pub struct OdeModel {
     /// The fast reactions, if any: `derivatives` and `jacobian` then hold the slow reactions
     /// only.
     pub fast: Option<FastSubsystem>,
+    /// The same math as whole-model tapes, for a model without delays and fast reactions
+    /// (the simulator's inner loop then runs these instead of `steps`, `derivatives`,
+    /// `jacobian` and the events' `roots`).
+    pub fused: Option<Fused>,
+}
+
+/// A model's math as [`Tape`]s over the buffer (extended to [`Fused::registers`]), each
+/// computing only what its caller needs.
+pub struct Fused {
+    /// Every step: the whole buffer, for outputs and events.
+    pub fill: Tape,
+    /// The steps the derivatives read, then the derivatives (outputs, in state order). The
+    /// slots it computes are its scratch: after it the buffer is not a consistent fill.
+    pub rhs: Tape,
+    /// The Jacobian's entries in pattern order (outputs), from states and the slots no step
+    /// computes; `None` when an entry has no symbolic derivative (`jacobian` differences it).
+    pub jacobian: Option<Tape>,
+    /// The steps the events' root functions read, then the root functions (outputs, in
+    /// event order); scratch as `rhs`.
+    pub roots: Tape,
+    /// How long the buffer must be for every tape.
+    pub registers: usize,
 }
 
 /// The hidden symbol of a species' amount (a character no SBML id can contain keeps it apart).
@@ -830,6 +852,8 @@ impl<'a> Compiler<'a> {
         }
         let mut jacobian_pattern = Vec::new();
         let mut jacobian = Vec::new();
+        // the entries' math, for the fused tape (None: differenced)
+        let mut jacobian_math: Vec<Option<Expr>> = Vec::new();
         for (row, d) in self.derivatives.iter().enumerate() {
             let full = d.substitute(&|s| inlined.get(s).cloned());
             let reads = full.symbols();
@@ -845,6 +869,7 @@ impl<'a> Compiler<'a> {
                         }
                         jacobian_pattern.push((row, col));
                         jacobian.push(JacobianEntry::Exact(compile(&dd, "Jacobian")?));
+                        jacobian_math.push(Some(dd));
                     }
                     Err(_) => {
                         jacobian_pattern.push((row, col));
@@ -852,6 +877,7 @@ impl<'a> Compiler<'a> {
                             row: compile(&full, "Jacobian")?,
                             state: col,
                         });
+                        jacobian_math.push(None);
                     }
                 }
             }
@@ -873,13 +899,16 @@ impl<'a> Compiler<'a> {
         };
         let mut events = Vec::new();
         let mut event_slots: HashSet<usize> = HashSet::new();
+        let mut root_math: Vec<Expr> = Vec::new();
         for (e, original) in self.events.iter().zip(&system.events) {
             let label = &e.label;
             let trigger = rates.resolve(&e.trigger, &format!("trigger of {label}"))?;
-            let roots = relational_parts(&trigger)
+            let parts = relational_parts(&trigger);
+            let roots = parts
                 .iter()
                 .map(|g| compile(g, &format!("trigger of {label}")))
                 .collect::<Result<Vec<_>, _>>()?;
+            root_math.extend(parts);
             let mut assignments = Vec::new();
             for (variable, math) in &e.assignments {
                 let math = rates.resolve(math, &format!("assignment to {variable} of {label}"))?;
@@ -972,6 +1001,17 @@ impl<'a> Compiler<'a> {
             }
         }
 
+        let fused = if self.resolved_delays.is_empty() && fast.is_none() {
+            let math = FusedMath {
+                step_order: &step_order,
+                jacobian: &jacobian_math,
+                roots: &root_math,
+            };
+            Some(self.fused(&math, &index, names.len())?)
+        } else {
+            None
+        };
+
         let mut model = OdeModel {
             names,
             index,
@@ -991,13 +1031,109 @@ impl<'a> Compiler<'a> {
             history_states: history_states.into_iter().collect(),
             history_slots: history_slots.into_iter().collect(),
             fast,
+            fused,
         };
         model.initial = model.initial_with(&[]);
         Ok(model)
     }
 }
 
+/// What the fused tapes are built from, besides the compiler's definitions.
+struct FusedMath<'m> {
+    /// Every computed symbol, in dependency order.
+    step_order: &'m [String],
+    jacobian: &'m [Option<Expr>],
+    roots: &'m [Expr],
+}
+
 impl Compiler<'_> {
+    /// The model's math as whole-model tapes over a buffer of `slots` symbols and states.
+    fn fused(
+        &self,
+        math: &FusedMath<'_>,
+        index: &HashMap<String, usize>,
+        slots: usize,
+    ) -> Result<Fused, CompileError> {
+        let resolve = |s: &str| index.get(s).copied();
+        let failed = |what: &'static str| move |e: MathError| CompileError(format!("{what}: {e}"));
+        // The steps (in dependency order) that computing `read` needs.
+        let steps_for = |read: BTreeSet<String>| -> Vec<&str> {
+            let needed = reach(&self.computed, read);
+            math.step_order
+                .iter()
+                .filter(|name| needed.contains(*name) && self.computed.contains_key(*name))
+                .map(String::as_str)
+                .collect()
+        };
+        let assign_steps = |b: &mut TapeBuilder, names: &[&str]| -> Result<(), CompileError> {
+            for &name in names {
+                let (Some(&slot), Some(def)) = (index.get(name), self.computed.get(name)) else {
+                    continue;
+                };
+                // as among the steps: only named slots are computed
+                if slot >= self.names.len() {
+                    continue;
+                }
+                b.assign(slot, def, &resolve)
+                    .map_err(failed("fused steps"))?;
+            }
+            Ok(())
+        };
+
+        let all: Vec<&str> = math.step_order.iter().map(String::as_str).collect();
+        let mut fill = TapeBuilder::new(slots);
+        assign_steps(&mut fill, &all)?;
+        let fill = fill.finish().map_err(failed("fused steps"))?;
+
+        let mut rhs = TapeBuilder::scratch(slots);
+        assign_steps(
+            &mut rhs,
+            &steps_for(self.derivatives.iter().flat_map(|d| d.symbols()).collect()),
+        )?;
+        for (k, d) in self.derivatives.iter().enumerate() {
+            rhs.output(k, d, &resolve)
+                .map_err(failed("fused derivatives"))?;
+        }
+        let rhs = rhs.finish().map_err(failed("fused derivatives"))?;
+
+        let mut roots = TapeBuilder::scratch(slots);
+        assign_steps(
+            &mut roots,
+            &steps_for(math.roots.iter().flat_map(|g| g.symbols()).collect()),
+        )?;
+        for (k, g) in math.roots.iter().enumerate() {
+            roots
+                .output(k, g, &resolve)
+                .map_err(failed("fused root functions"))?;
+        }
+        let roots = roots.finish().map_err(failed("fused root functions"))?;
+
+        // The entries are inlined down to states and free slots: no step is needed.
+        let jacobian = if math.jacobian.iter().all(Option::is_some) {
+            let mut b = TapeBuilder::new(slots);
+            for (k, entry) in math.jacobian.iter().enumerate() {
+                if let Some(e) = entry {
+                    b.output(k, e, &resolve).map_err(failed("fused Jacobian"))?;
+                }
+            }
+            Some(b.finish().map_err(failed("fused Jacobian"))?)
+        } else {
+            None
+        };
+        let registers = [&fill, &rhs, &roots]
+            .into_iter()
+            .chain(jacobian.as_ref())
+            .map(Tape::registers)
+            .fold(slots, usize::max);
+        Ok(Fused {
+            fill,
+            rhs,
+            jacobian,
+            roots,
+            registers,
+        })
+    }
+
     /// The delayed values as the simulator needs them, each with the slots (states, and named
     /// slots no step computes) that computing its `x` reads. Refuses a delayed value whose `x`
     /// reads itself through other delayed values (an algebraic loop through the past).

@@ -69,7 +69,12 @@ impl OdeModel {
     /// Recomputes the buffer's computed symbols from the state `y` at time `t` (moved to the
     /// fast reactions' equilibrium), delayed values from `past`.
     fn fill(&self, buffer: &mut [f64], t: f64, y: &[f64], past: &mut Past<'_>) {
-        buffer[self.n_named..].copy_from_slice(y);
+        buffer[self.n_named..self.n_named + y.len()].copy_from_slice(y);
+        if let Some(fused) = &self.fused {
+            // (a fused model has neither fast reactions nor delays)
+            fused.fill.run(buffer, t, &mut []);
+            return;
+        }
         if let Some(problem) = self.settle(buffer, t) {
             past.report(problem);
         }
@@ -633,13 +638,26 @@ pub fn simulate_from(
     let n_roots: usize = model.events.iter().map(|e| e.roots.len()).sum();
     let t0 = model.start_time;
     let mut y: Vec<f64> = initial[model.n_named..].to_vec();
+    let mut buffer = initial.to_vec();
+    // the fused tapes' temporaries and constants follow the symbols and states
+    let fused = model.fused.as_ref();
+    if let Some(f) = fused {
+        buffer.resize(f.registers.max(buffer.len()), 0.0);
+    }
+    let states = model.n_named..model.n_named + n;
     let workspace = Mutex::new(Workspace {
-        buffer: initial.to_vec(),
+        buffer,
         past: Past::new(model, initial, t0, &y),
     });
     let lock = || workspace.lock().unwrap_or_else(|p| p.into_inner());
     let rhs = |t: f64, y: &[f64], dy: &mut [f64]| {
         let mut ws = lock();
+        if let Some(f) = fused {
+            // only the steps the derivatives read
+            ws.buffer[states.clone()].copy_from_slice(y);
+            f.rhs.run(&mut ws.buffer, t, dy);
+            return;
+        }
         ws.fill(model, t, y);
         for (d, p) in dy.iter_mut().zip(&model.derivatives) {
             *d = p.eval(&ws.buffer, t);
@@ -650,6 +668,12 @@ pub fn simulate_from(
     };
     let jacobian = |t: f64, y: &[f64], values: &mut [f64]| {
         let mut ws = lock();
+        if let Some(tape) = fused.and_then(|f| f.jacobian.as_ref()) {
+            // the entries read states and slots no step computes
+            ws.buffer[states.clone()].copy_from_slice(y);
+            tape.run(&mut ws.buffer, t, values);
+            return;
+        }
         ws.fill(model, t, y);
         let b = &mut ws.buffer;
         match &model.fast {
@@ -670,6 +694,11 @@ pub fn simulate_from(
     };
     let roots = |t: f64, y: &[f64], g: &mut [f64]| {
         let mut ws = lock();
+        if let Some(f) = fused {
+            ws.buffer[states.clone()].copy_from_slice(y);
+            f.roots.run(&mut ws.buffer, t, g);
+            return;
+        }
         ws.fill(model, t, y);
         let mut i = 0;
         for e in &model.events {
@@ -712,7 +741,7 @@ pub fn simulate_from(
         if model.fast.is_some() {
             let mut ws = lock();
             ws.fill(model, t, y);
-            y.copy_from_slice(&ws.buffer[model.n_named..]);
+            y.copy_from_slice(&ws.buffer[model.n_named..model.n_named + y.len()]);
         }
     };
 
@@ -812,7 +841,7 @@ pub fn simulate_from(
         let mut ws = lock();
         ws.fill(model, t, &y);
         out.times.push(target);
-        out.points.push(ws.buffer.clone());
+        out.points.push(ws.buffer[..model.names.len()].to_vec());
     }
     check()?;
     Ok(out)
