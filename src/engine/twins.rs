@@ -271,17 +271,7 @@ impl Engine {
             }
         }
         let requested = format!("{}Requested", crate::vocab::TW);
-        let net = self.network()?;
-        for name in &scenario.drugs {
-            let node = self.resolve(&net, name)?;
-            drugs.push(ScenarioDrug {
-                drug: net.node(node).iri.clone(),
-                because: requested.clone(),
-                finding: None,
-                exposure: None,
-                no_exposure: None,
-            });
-        }
+        drugs.extend(self.requested_drugs(&scenario.drugs)?);
         let weight = crate::engine::dosing::body_weight_kg(&view.record);
         self.apply_drugs(
             &source,
@@ -341,18 +331,7 @@ impl Engine {
         let source = ModelSource::Pathway(pathway.clone());
         let compiled = self.logical_model(&source)?;
         let requested = format!("{}Requested", crate::vocab::TW);
-        let net = self.network()?;
-        let mut drugs = Vec::new();
-        for name in drug_names {
-            let node = self.resolve(&net, name)?;
-            drugs.push(ScenarioDrug {
-                drug: net.node(node).iri.clone(),
-                because: requested.clone(),
-                finding: None,
-                exposure: None,
-                no_exposure: None,
-            });
-        }
+        let mut drugs = self.requested_drugs(drug_names)?;
         // As `logical simulate` holds them: the fixed nodes, then the drugs' targets (a drug
         // acts on a mutated target).
         let mut holds: Vec<ScenarioHold> = Vec::new();
@@ -388,6 +367,25 @@ impl Engine {
             started,
         };
         self.run_and_record_with_series(recorded, &source, options, who)
+    }
+
+    /// The drugs a caller asked for, by name, CURIE or IRI, as a scenario gives them.
+    fn requested_drugs(&self, names: &[String]) -> Result<Vec<ScenarioDrug>> {
+        let net = self.network()?;
+        let requested = format!("{}Requested", crate::vocab::TW);
+        names
+            .iter()
+            .map(|name| {
+                let node = self.resolve(&net, name)?;
+                Ok(ScenarioDrug {
+                    drug: net.node(node).iri.clone(),
+                    because: requested.clone(),
+                    finding: None,
+                    exposure: None,
+                    no_exposure: None,
+                })
+            })
+            .collect()
     }
 
     /// Gives a scenario's drugs: each drug's regimen is modelled (`drug_exposure`); a target
@@ -483,18 +481,7 @@ impl Engine {
         }
         let compiled = self.logical_model(source)?;
         let requested = format!("{}Requested", crate::vocab::TW);
-        let net = self.network()?;
-        let mut drugs = Vec::new();
-        for name in drug_names {
-            let node = self.resolve(&net, name)?;
-            drugs.push(ScenarioDrug {
-                drug: net.node(node).iri.clone(),
-                because: requested.clone(),
-                finding: None,
-                exposure: None,
-                no_exposure: None,
-            });
-        }
+        let mut drugs = self.requested_drugs(drug_names)?;
         let mut holds: Vec<ScenarioHold> = Vec::new();
         for (node, on) in held {
             set_hold(
