@@ -9,8 +9,8 @@
 //! node, conjoined with early quantification); then read the cycles off it one by one,
 //! following `F` from a witness state.
 
-use super::{per_input_combination, percolate, Attractor, Attractors};
-use crate::model::logical::{Expr, LogicalModel, Op};
+use super::{per_input_combination, percolate, to_bdd, Attractor, Attractors};
+use crate::model::logical::LogicalModel;
 use biodivine_lib_bdd::{op_function, Bdd, BddVariable, BddVariableSet};
 use std::collections::BTreeMap;
 
@@ -160,53 +160,6 @@ fn search(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Vec<Attractor>
         });
     }
     Ok(found)
-}
-
-/// A rule as a BDD over the current-state variables of the free nodes.
-fn to_bdd(
-    rule: &Expr,
-    vars: &BddVariableSet,
-    x: &[BddVariable],
-    slot: &[usize],
-    model: &LogicalModel,
-) -> Result<Bdd, String> {
-    let go = |e: &Expr| to_bdd(e, vars, x, slot, model);
-    Ok(match rule {
-        Expr::Num(v) => {
-            if *v != 0.0 {
-                vars.mk_true()
-            } else {
-                vars.mk_false()
-            }
-        }
-        Expr::Node(j) => match slot.get(*j) {
-            Some(&k) if k != usize::MAX => vars.mk_var(x[k]),
-            _ => {
-                return Err(format!(
-                    "the rule reads {}, which percolation should have fixed",
-                    model.nodes.get(*j).map_or("?", |n| n.name.as_str())
-                ))
-            }
-        },
-        Expr::Not(a) => go(a)?.not(),
-        Expr::Binary(op, a, b) => {
-            let (a, b) = (go(a)?, go(b)?);
-            match op {
-                Op::And => a.and(&b),
-                Op::Or => a.or(&b),
-                Op::Xor | Op::Ne => a.xor(&b),
-                Op::Eq => a.iff(&b),
-                _ => return Err("a logical rule uses arithmetic".into()),
-            }
-        }
-        Expr::Cond(c, a, b) => {
-            let c = go(c)?;
-            c.and(&go(a)?).or(&c.not().and(&go(b)?))
-        }
-        Expr::Param(_) | Expr::Logic | Expr::Neg(_) => {
-            return Err("a logical rule reads a parameter or a rate term".into())
-        }
-    })
 }
 
 #[cfg(test)]
