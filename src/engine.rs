@@ -20,6 +20,7 @@ mod logical;
 pub use logical::{ModelSource, RunOptions};
 mod ode;
 pub use ode::{read_sbml_file, OdeOptions, OdeRequest, Population, TimeCourse};
+mod twin_kinetic;
 mod twins;
 pub use twins::{AuditEntry, TwinImportReport, TwinScenario, TwinView};
 mod reasoning;

@@ -51,7 +51,7 @@ fn proliferation(run: &twinpath::twin::RunRecord) -> f64 {
     run.results
         .iter()
         .find(|r| r.node_iri.as_deref() == Some("https://twinpath.org/id/phenotype/proliferation"))
-        .map(|r| r.probability)
+        .and_then(|r| r.probability)
         .expect("a proliferation result")
 }
 
@@ -832,4 +832,93 @@ fn a_twins_prescribed_regimen_sets_the_drug_exposure() {
         .holds
         .iter()
         .any(|h| h.because.ends_with("/drug/trametinib") && !h.on));
+}
+
+/// A twin's run on a kinetic pathway: the age rule scales senescent-cell production in the
+/// saturating-removal model (Karin et al. 2019), the load settles where the paper's equation
+/// puts it for the twin's age, and the run is recorded like any other.
+#[test]
+fn a_twins_age_sets_the_senescent_cell_load_of_the_kinetic_model() {
+    let engine = bundled_engine(limits());
+    let kinetic = |id: &str, options: RunOptions| {
+        engine.simulate_twin(
+            id,
+            &TwinScenario {
+                pathway: "pw:senescent-cell-turnover".into(),
+                options,
+                ..TwinScenario::default()
+            },
+            "test",
+        )
+    };
+    let ten_years = RunOptions {
+        max_time: Some(3650.0),
+        time_tick: Some(365.0),
+        ..RunOptions::default()
+    };
+    let older = kinetic("older-senescence", ten_years.clone()).expect("kinetic run");
+    let younger = kinetic("her2-amplified-breast", ten_years.clone()).expect("kinetic run");
+    let mut loads = Vec::new();
+    for run in [&older, &younger] {
+        assert_eq!(run.kind, "ode");
+        assert_eq!((run.seed, run.trajectories), (None, None));
+        let scale = run
+            .scales
+            .iter()
+            .find(|s| s.because.ends_with("age-scales-senescence"))
+            .expect("the age rule scales production");
+        // Steady state of dX/dt = η·age − β·X/(κ + X): X = κ·η·age / (β − η·age), with the
+        // human η = 0.00135 /day/year, β = 0.15 /day and κ = 0.5 of the paper; the rule's
+        // factor is age / 25.
+        let age = 25.0 * scale.scale.up;
+        let p = 0.00135 * age;
+        let expected = 0.5 * p / (0.15 - p);
+        let x = run
+            .results
+            .iter()
+            .find(|r| r.node == "X")
+            .and_then(|r| r.value)
+            .expect("the load X is a result");
+        assert!(
+            (x - expected).abs() < 1e-3 * expected,
+            "age {age}: X {x} vs {expected}"
+        );
+        loads.push(x);
+    }
+    // The removal saturates, so a 30 years older twin carries about three times the load.
+    assert!(loads[0] > 2.5 * loads[1], "{loads:?}");
+
+    let (summary, series) = engine.run(&older.id, "test").expect("the run is recorded");
+    assert_eq!(summary["kind"], "ode");
+    assert!(summary["seed"].is_null());
+    let x = summary["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["node"] == "X"))
+        .expect("X in the summary");
+    assert_eq!(x["entity"], "https://twinpath.org/id/phenotype/cellular-senescence");
+    assert!((x["value"].as_f64().unwrap_or_default() - loads[0]).abs() < 1e-12);
+    let csv = std::fs::read_to_string(&series).expect("series file");
+    assert!(csv.starts_with("time,X\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 12, "{csv}");
+    let view = engine.twin("older-senescence", "test").expect("twin");
+    assert!(view.record.runs.iter().any(|r| r.id == older.id
+        && r.results.iter().any(|(n, v)| n == "X" && (*v - loads[0]).abs() < 1e-12)));
+
+    // A kinetic model has no Boolean inputs, and its horizon is the caller's to give.
+    let mut with_inputs = TwinScenario {
+        pathway: "pw:senescent-cell-turnover".into(),
+        inputs: vec![("X".into(), true)],
+        options: ten_years,
+        ..TwinScenario::default()
+    };
+    let error = engine
+        .simulate_twin("older-senescence", &with_inputs, "test")
+        .expect_err("inputs refused");
+    assert!(error.to_string().contains("kinetic model"), "{error}");
+    with_inputs.inputs.clear();
+    with_inputs.options.max_time = None;
+    let error = engine
+        .simulate_twin("older-senescence", &with_inputs, "test")
+        .expect_err("no horizon");
+    assert!(error.to_string().contains("horizon"), "{error}");
 }

@@ -137,8 +137,9 @@ pub(super) async fn simulate(
             trajectories: Some(request.trajectories.unwrap_or(2000)),
             seed: Some(request.seed.unwrap_or(1)),
             threads: None,
-            max_time: Some(request.max_time.unwrap_or(20.0)),
-            time_tick: Some(request.time_tick.unwrap_or(1.0)),
+            // Defaults depend on the model kind: the engine sets them.
+            max_time: request.max_time,
+            time_tick: request.time_tick,
         },
     };
     let who = caller(&headers);

@@ -69,10 +69,14 @@ pub enum TwinCommand {
         seed: u64,
         #[arg(long)]
         threads: Option<usize>,
-        #[arg(long, default_value_t = 20.0)]
-        max_time: f64,
-        #[arg(long, default_value_t = 1.0)]
-        time_tick: f64,
+        /// The horizon: 20 by default for a logical model; needed for a kinetic one (in the
+        /// model's time unit).
+        #[arg(long)]
+        max_time: Option<f64>,
+        /// The output interval (1 by default for a logical model; a hundredth of the horizon
+        /// for a kinetic one).
+        #[arg(long)]
+        time_tick: Option<f64>,
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
@@ -173,8 +177,8 @@ pub fn run(engine: &Engine, command: TwinCommand, out: &mut dyn Write) -> anyhow
                     trajectories: Some(trajectories),
                     seed: Some(seed),
                     threads,
-                    max_time: Some(max_time),
-                    time_tick: Some(time_tick),
+                    max_time,
+                    time_tick,
                 },
             };
             let run = engine.simulate_twin(&id, &scenario, &who)?;
@@ -193,7 +197,19 @@ pub fn run(engine: &Engine, command: TwinCommand, out: &mut dyn Write) -> anyhow
                             crate::vocab::compact(&h.because)
                         )?;
                     }
-                    if !run.scales.is_empty() {
+                    if !run.scales.is_empty() && run.kind == "ode" {
+                        writeln!(out, "reactions scaled:")?;
+                        for s in &run.scales {
+                            writeln!(
+                                out,
+                                "  {}  ×{:.4}  because {}: {}",
+                                s.node,
+                                s.scale.up,
+                                crate::vocab::compact(&s.because),
+                                s.note
+                            )?;
+                        }
+                    } else if !run.scales.is_empty() {
                         writeln!(out, "rates scaled:")?;
                         for s in &run.scales {
                             writeln!(
@@ -235,6 +251,19 @@ pub fn run(engine: &Engine, command: TwinCommand, out: &mut dyn Write) -> anyhow
                             (None, None) => writeln!(out, "drug {drug}")?,
                         }
                     }
+                    if run.kind == "ode" {
+                        writeln!(out, "values at t={}:", run.max_time)?;
+                        for r in &run.results {
+                            let entity = r
+                                .node_iri
+                                .as_deref()
+                                .map(|i| format!("  ({})", crate::vocab::compact(i)))
+                                .unwrap_or_default();
+                            let value = r.value.unwrap_or(f64::NAN);
+                            writeln!(out, "  {:<28} {value:.6}{entity}", r.node)?;
+                        }
+                        return Ok(());
+                    }
                     writeln!(out, "phenotypes at t={}:", run.max_time)?;
                     for r in run.results.iter().filter(|r| {
                         r.node_iri
@@ -244,7 +273,9 @@ pub fn run(engine: &Engine, command: TwinCommand, out: &mut dyn Write) -> anyhow
                         writeln!(
                             out,
                             "  {:<28} {:.4} ± {:.4}",
-                            r.node, r.probability, r.standard_error
+                            r.node,
+                            r.probability.unwrap_or(f64::NAN),
+                            r.standard_error.unwrap_or(f64::NAN)
                         )?;
                     }
                 }

@@ -214,7 +214,7 @@ pub fn simulate_case(
     Ok(course)
 }
 
-fn run(
+pub(super) fn run(
     system: &ReactionSystem,
     times: &[f64],
     variables: &[String],

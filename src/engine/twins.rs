@@ -50,16 +50,35 @@ pub struct TwinScenario {
     pub options: RunOptions,
 }
 
-/// A scenario ready to run: what `run_and_record` needs besides the run options.
+/// A logical scenario ready to run: the compiled model and the scenario to record.
 struct Recorded<'a> {
-    pathway: String,
     compiled: &'a crate::store::CompiledLogical,
-    twin: Option<String>,
-    holds: Vec<ScenarioHold>,
-    scales: Vec<ScenarioScale>,
-    inputs: Vec<(String, bool)>,
-    drugs: Vec<ScenarioDrug>,
-    started: String,
+    scenario: Scenario,
+}
+
+/// A logical twin run's horizon and output interval when the caller gives none.
+const LOGICAL_MAX_TIME: f64 = 20.0;
+const LOGICAL_TIME_TICK: f64 = 1.0;
+
+/// The scenario of a run as it is recorded, whatever the model kind.
+pub(super) struct Scenario {
+    pub pathway: String,
+    pub twin: Option<String>,
+    pub holds: Vec<ScenarioHold>,
+    pub scales: Vec<ScenarioScale>,
+    pub inputs: Vec<(String, bool)>,
+    pub drugs: Vec<ScenarioDrug>,
+    pub started: String,
+}
+
+/// What a run produced: its summary results and its full series as CSV.
+pub(super) struct Outcome {
+    pub kind: &'static str,
+    pub seed: Option<u64>,
+    pub trajectories: Option<usize>,
+    pub max_time: f64,
+    pub results: Vec<RunResult>,
+    pub series_csv: String,
 }
 
 /// One line of the audit log: who read which twin's data, when, and how.
@@ -212,6 +231,11 @@ impl Engine {
             return Err(Error::BadInput("name the pathway to simulate".into()));
         }
         let pathway = crate::vocab::expand(pathway_name).unwrap_or_else(|| pathway_name.to_owned());
+        if self.store.is_kinetic(&pathway)? {
+            let record = self.simulate_twin_kinetic(&view, pathway, scenario, started, who)?;
+            self.audit(who, "simulate", id)?;
+            return Ok(record);
+        }
         let source = ModelSource::Pathway(pathway.clone());
         let compiled = self.logical_model(&source)?;
         let node_of = |gene: &str| {
@@ -244,13 +268,7 @@ impl Engine {
                     }
                 }
                 Change::Give { drug } if !scenario.without_medications => {
-                    drugs.push(ScenarioDrug {
-                        drug: drug.clone(),
-                        because: applied.rule.clone(),
-                        finding: Some(applied.finding.clone()),
-                        exposure: None,
-                        no_exposure: None,
-                    })
+                    drugs.push(medication(applied, drug))
                 }
                 Change::Give { .. } => {}
                 Change::Scale { entity, factor } => {
@@ -296,17 +314,23 @@ impl Engine {
         }
         let record = self.run_and_record(
             Recorded {
-                pathway,
                 compiled: &compiled,
-                twin: Some(view.record.iri.clone()),
-                holds,
-                scales,
-                inputs: scenario.inputs.clone(),
-                drugs,
-                started,
+                scenario: Scenario {
+                    pathway,
+                    twin: Some(view.record.iri.clone()),
+                    holds,
+                    scales,
+                    inputs: scenario.inputs.clone(),
+                    drugs,
+                    started,
+                },
             },
             &source,
-            &scenario.options,
+            &RunOptions {
+                max_time: scenario.options.max_time.or(Some(LOGICAL_MAX_TIME)),
+                time_tick: scenario.options.time_tick.or(Some(LOGICAL_TIME_TICK)),
+                ..scenario.options
+            },
             who,
         )?;
         self.audit(who, "simulate", id)?;
@@ -357,20 +381,22 @@ impl Engine {
             &mut scales,
         )?;
         let recorded = Recorded {
-            pathway,
             compiled: &compiled,
-            twin: None,
-            holds,
-            scales,
-            inputs: inputs.to_vec(),
-            drugs,
-            started,
+            scenario: Scenario {
+                pathway,
+                twin: None,
+                holds,
+                scales,
+                inputs: inputs.to_vec(),
+                drugs,
+                started,
+            },
         };
         self.run_and_record_with_series(recorded, &source, options, who)
     }
 
     /// The drugs a caller asked for, by name, CURIE or IRI, as a scenario gives them.
-    fn requested_drugs(&self, names: &[String]) -> Result<Vec<ScenarioDrug>> {
+    pub(super) fn requested_drugs(&self, names: &[String]) -> Result<Vec<ScenarioDrug>> {
         let net = self.network()?;
         let requested = format!("{}Requested", crate::vocab::TW);
         names
@@ -530,22 +556,16 @@ impl Engine {
         options: &RunOptions,
         who: &str,
     ) -> Result<(RunRecord, crate::sim::logical::stochastic::Trajectories)> {
-        let Recorded {
-            pathway,
-            compiled,
-            twin,
-            holds,
-            scales,
-            inputs,
-            drugs,
-            started,
-        } = recorded;
-        let mut fixed: Vec<(String, bool)> = inputs.clone();
-        fixed.retain(|(n, _)| !holds.iter().any(|h| h.node == *n));
-        fixed.extend(holds.iter().map(|h| (h.node.clone(), h.on)));
+        let Recorded { compiled, scenario } = recorded;
+        let mut fixed: Vec<(String, bool)> = scenario.inputs.clone();
+        fixed.retain(|(n, _)| !scenario.holds.iter().any(|h| h.node == *n));
+        fixed.extend(scenario.holds.iter().map(|h| (h.node.clone(), h.on)));
 
-        let scaled: Vec<(String, RateScale)> =
-            scales.iter().map(|s| (s.node.clone(), s.scale)).collect();
+        let scaled: Vec<(String, RateScale)> = scenario
+            .scales
+            .iter()
+            .map(|s| (s.node.clone(), s.scale))
+            .collect();
         let trajectories = self.logical_simulate_scaled(source, &fixed, &scaled, options)?;
         let last = trajectories
             .last()
@@ -557,15 +577,41 @@ impl Engine {
             .map(|(node, (p, e))| RunResult {
                 node: node.clone(),
                 node_iri: compiled.model.index(node).map(|i| compiled.iris[i].clone()),
-                probability: *p,
-                standard_error: *e,
+                probability: Some(*p),
+                standard_error: Some(*e),
+                value: None,
                 at_time: last.time,
             })
             .collect();
 
+        let max_time = last.time + trajectories_tick(&trajectories);
+        let record = self.record_run(
+            scenario,
+            Outcome {
+                kind: "logical-stochastic",
+                seed: Some(trajectories.seed),
+                trajectories: Some(trajectories.trajectories),
+                max_time,
+                results,
+                series_csv: trajectories.to_marginals_csv(),
+            },
+            who,
+        )?;
+        Ok((record, trajectories))
+    }
+
+    /// Writes a run: its series file in the data directory, then its provenance and results
+    /// (with the content hash of every graph the pathway and the drugs were read from) in its
+    /// own graph of the store.
+    pub(super) fn record_run(
+        &self,
+        scenario: Scenario,
+        outcome: Outcome,
+        who: &str,
+    ) -> Result<RunRecord> {
         let mut graphs = Vec::new();
-        let mut used = self.store.graphs_about(&pathway)?;
-        for drug in &drugs {
+        let mut used = self.store.graphs_about(&scenario.pathway)?;
+        for drug in &scenario.drugs {
             for g in self.store.graphs_about(&drug.drug)? {
                 if !used.contains(&g) {
                     used.push(g);
@@ -575,7 +621,10 @@ impl Engine {
         for g in used {
             graphs.push((g.as_str().to_owned(), self.store.graph_hash(&g)?));
         }
-        let run_id = new_run_id(twin.as_deref().unwrap_or(&pathway), &started);
+        let run_id = new_run_id(
+            scenario.twin.as_deref().unwrap_or(&scenario.pathway),
+            &scenario.started,
+        );
         let series_name = format!("runs/{}.csv", crate::vocab::encode_segment(&run_id));
         let series_path = self.data_path().join(&series_name);
         if let Some(parent) = series_path.parent() {
@@ -584,36 +633,33 @@ impl Engine {
                 source,
             })?;
         }
-        std::fs::write(&series_path, trajectories.to_marginals_csv()).map_err(|source| {
-            Error::Read {
-                path: series_path.clone(),
-                source,
-            }
+        std::fs::write(&series_path, outcome.series_csv).map_err(|source| Error::Read {
+            path: series_path.clone(),
+            source,
         })?;
-        let settings_max_time = last.time + trajectories_tick(&trajectories);
         let record = RunRecord {
             iri: provenance::run_iri(&run_id),
             id: run_id,
-            twin,
+            twin: scenario.twin,
             requested_by: who.to_owned(),
-            started,
+            started: scenario.started,
             ended: provenance::now(),
-            pathway,
+            pathway: scenario.pathway,
             graphs,
-            kind: "logical-stochastic".into(),
-            seed: trajectories.seed,
-            trajectories: trajectories.trajectories,
-            max_time: settings_max_time,
-            holds,
-            scales,
-            inputs,
-            drugs,
-            results,
+            kind: outcome.kind.into(),
+            seed: outcome.seed,
+            trajectories: outcome.trajectories,
+            max_time: outcome.max_time,
+            holds: scenario.holds,
+            scales: scenario.scales,
+            inputs: scenario.inputs,
+            drugs: scenario.drugs,
+            results: outcome.results,
             series_file: Some(series_name),
             software: concat!("twinpath ", env!("CARGO_PKG_VERSION")).into(),
         };
         self.store.record_run(&record.quads())?;
-        Ok((record, trajectories))
+        Ok(record)
     }
 
     /// A recorded run as JSON (an audited read of its twin's data), and its series file.
@@ -683,6 +729,17 @@ impl Engine {
 }
 
 /// Holds `hold`, replacing any earlier hold of the same node.
+/// A twin's medication, given in a run because a rule read it in the record.
+pub(super) fn medication(applied: &crate::twin::personalize::Applied, drug: &str) -> ScenarioDrug {
+    ScenarioDrug {
+        drug: drug.to_owned(),
+        because: applied.rule.clone(),
+        finding: Some(applied.finding.clone()),
+        exposure: None,
+        no_exposure: None,
+    }
+}
+
 fn set_hold(holds: &mut Vec<ScenarioHold>, hold: ScenarioHold) {
     holds.retain(|h| h.node != hold.node);
     holds.push(hold);

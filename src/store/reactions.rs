@@ -185,6 +185,36 @@ impl Store {
         Ok(graph.as_str().to_string())
     }
 
+    /// Whether `pathway` is a kinetic model (`tw:KineticModel`): simulated as ODEs rather than
+    /// as a logical model.
+    pub fn is_kinetic(&self, pathway: &str) -> Result<bool> {
+        let mut r = Reader {
+            store: self,
+            cache: HashMap::new(),
+        };
+        Ok(r.facts(pathway)?.types().iter().any(|t| t == "KineticModel"))
+    }
+
+    /// What the species of a kinetic pathway stand for in the maps (`tw:represents`), as
+    /// (species symbol, entity IRI): how a twin's rules and drugs, which name entities, reach
+    /// the species and its reactions.
+    pub fn species_entities(&self, pathway: &str) -> Result<Vec<(String, String)>> {
+        let mut r = Reader {
+            store: self,
+            cache: HashMap::new(),
+        };
+        let mut found = Vec::new();
+        for m in r.ordered(pathway, "member")? {
+            if r.facts(&m)?.types().iter().any(|t| t == "Species") {
+                let symbol = r.symbol(&m)?;
+                for entity in r.facts(&m)?.links("represents") {
+                    found.push((symbol.clone(), entity));
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// The reaction system of `pathway`: the one route from the store to the ODE compiler.
     pub fn reaction_system(&self, pathway: &str) -> Result<ReactionSystem> {
         let mut r = Reader {

@@ -560,8 +560,9 @@ impl Store {
                ?run a tw:SimulationRun ; tw:twin <{twin}> ; tw:pathway ?pathway ;
                     prov:startedAtTime ?started ; tw:scenario ?s .
                OPTIONAL {{ ?s tw:drug ?drug }}
-               OPTIONAL {{ ?run prov:generated ?r . ?r tw:nodeName ?node ; tw:probability ?p ; tw:node ?n
-                          FILTER(STRSTARTS(STR(?n), \"https://twinpath.org/id/phenotype/\")) }} }}
+               OPTIONAL {{ ?run prov:generated ?r . ?r tw:nodeName ?node ; tw:node ?n
+                          FILTER(STRSTARTS(STR(?n), \"https://twinpath.org/id/phenotype/\"))
+                          {{ ?r tw:probability ?p }} UNION {{ ?r tw:simulatedValue ?p }} }} }}
                FILTER(STRSTARTS(STR(?g), \"{}\")) }}",
             vocab::RUN_GRAPH
         ))? {
@@ -693,8 +694,9 @@ impl Store {
         let rows = self.select(&format!(
             "{head} SELECT ?twin ?pathway ?started ?ended ?who ?seed ?n ?maxTime ?version ?kind ?series WHERE {{
                GRAPH <{graph}> {{ <{run}> tw:pathway ?pathway ; prov:startedAtTime ?started ;
-                 prov:endedAtTime ?ended ; tw:requestedBy ?who ; tw:seed ?seed ; tw:trajectories ?n ;
+                 prov:endedAtTime ?ended ; tw:requestedBy ?who ;
                  tw:maxTime ?maxTime ; tw:softwareVersion ?version ; tw:simulationKind ?kind .
+                 OPTIONAL {{ <{run}> tw:seed ?seed }} OPTIONAL {{ <{run}> tw:trajectories ?n }}
                  OPTIONAL {{ <{run}> tw:twin ?twin }}
                  OPTIONAL {{ <{run}> prov:generated ?s . ?s tw:seriesFile ?series }} }}
                }} LIMIT 1"
@@ -745,15 +747,23 @@ impl Store {
             .collect();
         let results: Vec<Value> = self
             .select(&format!(
-                "{head} SELECT ?node ?iri ?p ?e ?t WHERE {{ GRAPH <{graph}> {{
-                   <{run}> prov:generated ?r . ?r a tw:Result ; tw:nodeName ?node ;
-                   tw:probability ?p ; tw:standardError ?e ; tw:atTime ?t .
+                "{head} SELECT ?node ?iri ?p ?e ?v ?t WHERE {{ GRAPH <{graph}> {{
+                   <{run}> prov:generated ?r . ?r a tw:Result ; tw:nodeName ?node ; tw:atTime ?t .
+                   OPTIONAL {{ ?r tw:probability ?p }} OPTIONAL {{ ?r tw:standardError ?e }}
+                   OPTIONAL {{ ?r tw:simulatedValue ?v }}
                    OPTIONAL {{ ?r tw:node ?iri }} }} }} ORDER BY ?node"
             ))?
             .iter()
             .map(|r| {
-                json!({"node": text(r, "node"), "entity": text(r, "iri"), "probability": number(r, "p"),
-                       "standardError": number(r, "e"), "atTime": number(r, "t")})
+                let mut v = json!({"node": text(r, "node"), "entity": text(r, "iri"), "atTime": number(r, "t")});
+                if let Some(p) = number(r, "p") {
+                    v["probability"] = json!(p);
+                    v["standardError"] = json!(number(r, "e"));
+                }
+                if let Some(x) = number(r, "v") {
+                    v["value"] = json!(x);
+                }
+                v
             })
             .collect();
         let scales: Vec<Value> = self

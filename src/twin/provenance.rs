@@ -76,13 +76,18 @@ pub struct ScenarioScale {
     pub note: String,
 }
 
-/// One summary value of a run: a node's probability of being on at a time.
+/// One summary value of a run at a time: a logical run's probability that a node is on (with
+/// its standard error), or a kinetic run's value of a species.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunResult {
     pub node: String,
     pub node_iri: Option<String>,
-    pub probability: f64,
-    pub standard_error: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_error: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
     pub at_time: f64,
 }
 
@@ -100,8 +105,9 @@ pub struct RunRecord {
     /// (graph IRI, SHA-256 of its content) for every graph the model was read from.
     pub graphs: Vec<(String, String)>,
     pub kind: String,
-    pub seed: u64,
-    pub trajectories: usize,
+    /// A stochastic run's seed and trajectories; a kinetic run has neither.
+    pub seed: Option<u64>,
+    pub trajectories: Option<usize>,
     pub max_time: f64,
     pub holds: Vec<ScenarioHold>,
     pub scales: Vec<ScenarioScale>,
@@ -156,12 +162,12 @@ impl RunRecord {
         );
         add(&run, &prov("startedAtTime"), datetime(&self.started));
         add(&run, &prov("endedAtTime"), datetime(&self.ended));
-        add(&run, &tw("seed"), Literal::from(self.seed as i64).into());
-        add(
-            &run,
-            &tw("trajectories"),
-            Literal::from(self.trajectories as i64).into(),
-        );
+        if let Some(seed) = self.seed {
+            add(&run, &tw("seed"), Literal::from(seed as i64).into());
+        }
+        if let Some(n) = self.trajectories {
+            add(&run, &tw("trajectories"), Literal::from(n as i64).into());
+        }
         add(&run, &tw("maxTime"), Literal::from(self.max_time).into());
         add(
             &run,
@@ -324,16 +330,15 @@ impl RunRecord {
             if let Some(n) = &r.node_iri {
                 add(&res, &tw("node"), iri(n));
             }
-            add(
-                &res,
-                &tw("probability"),
-                Literal::from(r.probability).into(),
-            );
-            add(
-                &res,
-                &tw("standardError"),
-                Literal::from(r.standard_error).into(),
-            );
+            if let Some(p) = r.probability {
+                add(&res, &tw("probability"), Literal::from(p).into());
+            }
+            if let Some(e) = r.standard_error {
+                add(&res, &tw("standardError"), Literal::from(e).into());
+            }
+            if let Some(v) = r.value {
+                add(&res, &tw("simulatedValue"), Literal::from(v).into());
+            }
             add(&res, &tw("atTime"), Literal::from(r.at_time).into());
         }
         if let Some(file) = &self.series_file {

@@ -98,6 +98,7 @@ pub struct RunSummary {
     pub pathway: Option<String>,
     pub started: Option<String>,
     pub drugs: Vec<String>,
-    /// (node name, probability on at the end) for phenotype nodes.
+    /// (node name, value at the end) for the nodes or species that stand for phenotypes: a
+    /// logical run's probability of being on, a kinetic run's value.
     pub results: Vec<(String, f64)>,
 }
