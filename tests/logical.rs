@@ -591,6 +591,18 @@ async fn logical_questions_over_http() {
     )
     .await;
     assert_eq!(reply.status, axum::http::StatusCode::NOT_FOUND);
+    // 21 free inputs: at least 2^21 attractors, refused at once rather than searched.
+    let reply = send(
+        &engine,
+        None,
+        post_json(
+            "/logical/attractors",
+            serde_json::json!({"pathway": "pw:cancer-map"}),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, axum::http::StatusCode::BAD_REQUEST);
+    assert!(reply.text().contains("21 inputs are free"), "{}", reply.text());
 }
 
 /// Synchronous attractors: the fixed points are the asynchronous ones (the published counts);

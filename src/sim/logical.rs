@@ -69,6 +69,10 @@ impl Semantics {
 /// Above this many free inputs, the search runs on the whole state space at once instead of
 /// once per input combination (2^12 = 4,096 searches).
 const MAX_SPLIT_INPUTS: usize = 12;
+/// Most free inputs an attractor search takes: each combination of the inputs holds at least
+/// one attractor of its own, so above this the answer alone (at least 2^16 = 65,536
+/// attractors) is past reading, and the search past waiting for.
+const MAX_FREE_INPUTS: usize = 16;
 
 /// The asynchronous attractors of `model`; `Err` names what the model's rules get wrong.
 ///
@@ -89,6 +93,15 @@ fn per_input_combination(
     // Check every rule once, on the whole model: attractor analysis takes Boolean rules only.
     model.to_bnet()?;
     let inputs = model.inputs();
+    if inputs.len() > MAX_FREE_INPUTS {
+        return Err(format!(
+            "{} inputs are free, and every combination of them holds at least one attractor of \
+             its own (at least 2^{} here); fix all but at most {MAX_FREE_INPUTS} of them (--inputs, \
+             or \"inputs\" over HTTP)",
+            inputs.len(),
+            inputs.len()
+        ));
+    }
     let combinations: Vec<Vec<(usize, bool)>> = if inputs.len() <= MAX_SPLIT_INPUTS {
         (0..1u32 << inputs.len())
             .map(|bits| {
