@@ -939,3 +939,75 @@ fn a_twins_age_sets_the_senescent_cell_load_of_the_kinetic_model() {
         .expect_err("no horizon");
     assert!(error.to_string().contains("horizon"), "{error}");
 }
+
+/// The other rules on a kinetic pathway (a test fixture whose species stand for ESR1 and
+/// ERBB2): the ER-negative finding holds the ESR1 species at zero, so nothing it catalyses
+/// happens; trastuzumab at its occupancy f scales what the ERBB2 species catalyses by 1 − f.
+#[test]
+fn a_lost_gene_and_an_inhibited_target_reach_a_kinetic_pathways_reactions() {
+    let engine = bundled_engine(limits());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kinetic-targets.ttl");
+    engine
+        .load_paths(
+            &[fixture],
+            &twinpath::store::LoadOptions {
+                skip_validation: true,
+                ..Default::default()
+            },
+            &twinpath::store::NoProgress,
+        )
+        .expect("fixture loads");
+    let run = |drugs: &[&str]| {
+        engine
+            .simulate_twin(
+                "her2-amplified-breast",
+                &TwinScenario {
+                    pathway: "pw:kinetic-targets".into(),
+                    drugs: drugs.iter().map(|d| d.to_string()).collect(),
+                    options: RunOptions {
+                        max_time: Some(1.0),
+                        ..RunOptions::default()
+                    },
+                    ..TwinScenario::default()
+                },
+                "test",
+            )
+            .expect("kinetic run")
+    };
+    let value = |run: &twinpath::twin::RunRecord, species: &str| {
+        run.results
+            .iter()
+            .find(|r| r.node == species)
+            .and_then(|r| r.value)
+            .expect("a species result")
+    };
+    let (without, with) = (run(&[]), run(&["trastuzumab"]));
+    for r in [&without, &with] {
+        // ER negative: ESR1's species is held at zero although a reaction makes it.
+        assert!(r.holds.iter().any(|h| h.node == "ER" && !h.on));
+        assert_eq!((value(r, "ER"), value(r, "ER_signal")), (0.0, 0.0));
+        // The amplification holds ERBB2 on, which a kinetic model has no level for.
+        assert!(r.holds.iter().any(|h| h.node == "HER2" && h.on));
+        assert!((value(r, "HER2") - 1.0).abs() < 1e-9);
+    }
+    assert!((value(&without, "HER2_signal") - 1.0).abs() < 1e-6);
+    let f = with
+        .drugs
+        .iter()
+        .find(|d| d.drug.ends_with("/drug/trastuzumab"))
+        .and_then(|d| d.exposure.as_ref())
+        .and_then(|e| e.occupancy.first())
+        .map(|o| o.fraction)
+        .expect("trastuzumab's occupancy of ERBB2");
+    assert!(f > 0.99, "{f}");
+    let signal = value(&with, "HER2_signal");
+    assert!(
+        (signal - (1.0 - f)).abs() < 1e-6 * (1.0 - f) + 1e-12,
+        "{signal} vs {}",
+        1.0 - f
+    );
+    assert!(with
+        .scales
+        .iter()
+        .any(|s| s.node == "HER2" && s.because.ends_with("/drug/trastuzumab")));
+}

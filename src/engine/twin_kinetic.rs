@@ -259,7 +259,8 @@ fn scale_reactions(
     scaled
 }
 
-/// Holds a species at zero for the whole run: no reaction, rule or assignment changes it.
+/// Holds a species at zero for the whole run: no reaction, rule, initial assignment or event
+/// changes it.
 fn hold_at_zero(system: &mut ReactionSystem, species: &str) {
     for s in system.species.iter_mut().filter(|s| s.id == species) {
         s.initial_amount = Some(0.0);
@@ -275,4 +276,7 @@ fn hold_at_zero(system: &mut ReactionSystem, species: &str) {
         | crate::model::reactions::Rule::Rate { variable, .. } => variable != species,
         _ => true,
     });
+    for event in &mut system.events {
+        event.assignments.retain(|a| a.variable != species);
+    }
 }
