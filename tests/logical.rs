@@ -602,7 +602,11 @@ async fn logical_questions_over_http() {
     )
     .await;
     assert_eq!(reply.status, axum::http::StatusCode::BAD_REQUEST);
-    assert!(reply.text().contains("21 inputs are free"), "{}", reply.text());
+    assert!(
+        reply.text().contains("21 inputs are free"),
+        "{}",
+        reply.text()
+    );
 }
 
 /// Synchronous attractors: the fixed points are the asynchronous ones (the published counts);

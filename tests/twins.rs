@@ -745,7 +745,9 @@ async fn with_the_token_twins_are_served_simulated_and_audited() {
     let reply = send(&engine, token, with_token(kinetic(body), "s3cret")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     assert_eq!(reply.json()["kind"], "ode");
-    assert!(reply.json()["results"][0]["value"].as_f64().is_some_and(|x| x > 0.0));
+    assert!(reply.json()["results"][0]["value"]
+        .as_f64()
+        .is_some_and(|x| x > 0.0));
 
     // With the token SPARQL sees the twins.
     let query = "PREFIX tw: <https://twinpath.org/ns#> SELECT ?t WHERE { ?t a tw:PatientTwin }";
@@ -912,14 +914,19 @@ fn a_twins_age_sets_the_senescent_cell_load_of_the_kinetic_model() {
         .as_array()
         .and_then(|r| r.iter().find(|r| r["node"] == "X"))
         .expect("X in the summary");
-    assert_eq!(x["entity"], "https://twinpath.org/id/phenotype/cellular-senescence");
+    assert_eq!(
+        x["entity"],
+        "https://twinpath.org/id/phenotype/cellular-senescence"
+    );
     assert!((x["value"].as_f64().unwrap_or_default() - loads[0]).abs() < 1e-12);
     let csv = std::fs::read_to_string(&series).expect("series file");
     assert!(csv.starts_with("time,X\n"), "{csv}");
     assert_eq!(csv.lines().count(), 12, "{csv}");
     let view = engine.twin("older-senescence", "test").expect("twin");
     assert!(view.record.runs.iter().any(|r| r.id == older.id
-        && r.results.iter().any(|(n, v)| n == "X" && (*v - loads[0]).abs() < 1e-12)));
+        && r.results
+            .iter()
+            .any(|(n, v)| n == "X" && (*v - loads[0]).abs() < 1e-12)));
 
     // A kinetic model has no Boolean inputs, and its horizon is the caller's to give.
     let mut with_inputs = TwinScenario {

@@ -11,9 +11,9 @@
 //!   reaction the target's species modifies (catalyses) by `1 − f`, or by 0 without an
 //!   occupancy, as a logical run holds the target off.
 
+use super::ode::{run as ode_run, OdeOptions};
 use super::twins::{medication, Outcome, Scenario};
 use super::{Engine, TwinScenario, TwinView};
-use super::ode::{run as ode_run, OdeOptions};
 use crate::error::{Error, Result};
 use crate::model::logical::RateScale;
 use crate::model::math::{Expr, NaryOp};
@@ -268,9 +268,7 @@ fn hold_at_zero(system: &mut ReactionSystem, species: &str) {
         s.boundary_condition = true;
         s.constant = true;
     }
-    system
-        .initial_assignments
-        .retain(|a| a.symbol != species);
+    system.initial_assignments.retain(|a| a.symbol != species);
     system.rules.retain(|r| match r {
         crate::model::reactions::Rule::Assignment { variable, .. }
         | crate::model::reactions::Rule::Rate { variable, .. } => variable != species,

@@ -192,7 +192,10 @@ impl Store {
             store: self,
             cache: HashMap::new(),
         };
-        Ok(r.facts(pathway)?.types().iter().any(|t| t == "KineticModel"))
+        Ok(r.facts(pathway)?
+            .types()
+            .iter()
+            .any(|t| t == "KineticModel"))
     }
 
     /// What the species of a kinetic pathway stand for in the maps (`tw:represents`), as

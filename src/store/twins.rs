@@ -566,14 +566,18 @@ impl Store {
                FILTER(STRSTARTS(STR(?g), \"{}\")) }}",
             vocab::RUN_GRAPH
         ))? {
-            let Some(iri) = text(&row, "run") else { continue };
-            let run = runs.entry(iri.clone()).or_insert_with(|| crate::twin::RunSummary {
-                id: iri.rsplit('/').next().unwrap_or_default().to_owned(),
-                iri,
-                pathway: text(&row, "pathway"),
-                started: text(&row, "started"),
-                ..Default::default()
-            });
+            let Some(iri) = text(&row, "run") else {
+                continue;
+            };
+            let run = runs
+                .entry(iri.clone())
+                .or_insert_with(|| crate::twin::RunSummary {
+                    id: iri.rsplit('/').next().unwrap_or_default().to_owned(),
+                    iri,
+                    pathway: text(&row, "pathway"),
+                    started: text(&row, "started"),
+                    ..Default::default()
+                });
             if let Some(d) = text(&row, "drug") {
                 if !run.drugs.contains(&d) {
                     run.drugs.push(d);
