@@ -16,8 +16,6 @@ use super::twins::{medication, Outcome, Scenario};
 use super::{Engine, TwinScenario, TwinView};
 use crate::error::{Error, Result};
 use crate::model::logical::RateScale;
-use crate::model::math::{Expr, NaryOp};
-use crate::model::reactions::ReactionSystem;
 use crate::sim::ode::Quantity;
 use crate::twin::provenance::{ScenarioDrug, ScenarioHold, ScenarioScale};
 use crate::twin::{Change, RunRecord, RunResult};
@@ -92,7 +90,7 @@ impl Engine {
                 Change::Hold { gene, on } => {
                     for species in species_of(gene) {
                         if !on {
-                            hold_at_zero(&mut system, &species);
+                            system.hold_at_zero(&species);
                         }
                         holds.push(ScenarioHold {
                             node: species,
@@ -109,7 +107,7 @@ impl Engine {
                 Change::Give { .. } => {}
                 Change::Scale { entity, factor } => {
                     for species in species_of(entity) {
-                        let reactions = scale_reactions(&mut system, *factor, |r| {
+                        let reactions = system.scale_laws(*factor, |r| {
                             r.products.iter().any(|p| p.species == species)
                         });
                         scales.push(ScenarioScale {
@@ -135,15 +133,7 @@ impl Engine {
         let weight = crate::engine::dosing::body_weight_kg(&view.record);
         let net = self.network()?;
         for drug in &mut drugs {
-            let prescribed = view
-                .record
-                .medications
-                .iter()
-                .find(|m| drug.finding.as_deref() == Some(m.iri.as_str()));
-            match self.drug_exposure(&drug.drug, weight, prescribed)? {
-                Ok(exposure) => drug.exposure = Some(exposure),
-                Err(why) => drug.no_exposure = Some(why),
-            }
+            self.expose(drug, weight, &view.record.medications)?;
             let Some(id) = net.find(&drug.drug) else {
                 continue;
             };
@@ -160,9 +150,8 @@ impl Engine {
                         .and_then(|e| e.occupancy.iter().find(|o| o.target == target))
                         .map(|o| o.fraction);
                     let factor = 1.0 - fraction.unwrap_or(1.0);
-                    let reactions = scale_reactions(&mut system, factor, |r| {
-                        r.modifiers.iter().any(|m| *m == species)
-                    });
+                    let reactions =
+                        system.scale_laws(factor, |r| r.modifiers.iter().any(|m| *m == species));
                     if reactions.is_empty() {
                         continue;
                     }
@@ -238,43 +227,5 @@ impl Engine {
             },
             who,
         )
-    }
-}
-
-/// Multiplies the kinetic law of every reaction `which` picks by `factor`; their ids.
-fn scale_reactions(
-    system: &mut ReactionSystem,
-    factor: f64,
-    which: impl Fn(&crate::model::reactions::Reaction) -> bool,
-) -> Vec<String> {
-    let mut scaled = Vec::new();
-    for reaction in system.reactions.iter_mut().filter(|r| which(r)) {
-        if let Some(law) = reaction.kinetic_law.as_mut() {
-            if let Some(math) = law.math.take() {
-                law.math = Some(Expr::Nary(NaryOp::Times, vec![Expr::Number(factor), math]));
-                scaled.push(reaction.id.clone());
-            }
-        }
-    }
-    scaled
-}
-
-/// Holds a species at zero for the whole run: no reaction, rule, initial assignment or event
-/// changes it.
-fn hold_at_zero(system: &mut ReactionSystem, species: &str) {
-    for s in system.species.iter_mut().filter(|s| s.id == species) {
-        s.initial_amount = Some(0.0);
-        s.initial_concentration = None;
-        s.boundary_condition = true;
-        s.constant = true;
-    }
-    system.initial_assignments.retain(|a| a.symbol != species);
-    system.rules.retain(|r| match r {
-        crate::model::reactions::Rule::Assignment { variable, .. }
-        | crate::model::reactions::Rule::Rate { variable, .. } => variable != species,
-        _ => true,
-    });
-    for event in &mut system.events {
-        event.assignments.retain(|a| a.variable != species);
     }
 }

@@ -288,7 +288,6 @@ impl Engine {
                 }
             }
         }
-        let requested = format!("{}Requested", crate::vocab::TW);
         drugs.extend(self.requested_drugs(&scenario.drugs)?);
         let weight = crate::engine::dosing::body_weight_kg(&view.record);
         self.apply_drugs(
@@ -300,17 +299,7 @@ impl Engine {
             &mut scales,
         )?;
         for (node, on) in &scenario.fix {
-            let node_iri = compiled.model.index(node).map(|i| compiled.iris[i].clone());
-            set_hold(
-                &mut holds,
-                ScenarioHold {
-                    node: node.clone(),
-                    node_iri,
-                    on: *on,
-                    because: requested.clone(),
-                    finding: None,
-                },
-            );
+            set_hold(&mut holds, requested_hold(&compiled, node, *on));
         }
         let record = self.run_and_record(
             Recorded {
@@ -354,32 +343,8 @@ impl Engine {
             crate::vocab::expand(pathway.trim()).unwrap_or_else(|| pathway.trim().to_owned());
         let source = ModelSource::Pathway(pathway.clone());
         let compiled = self.logical_model(&source)?;
-        let requested = format!("{}Requested", crate::vocab::TW);
-        let mut drugs = self.requested_drugs(drug_names)?;
-        // As `logical simulate` holds them: the fixed nodes, then the drugs' targets (a drug
-        // acts on a mutated target).
-        let mut holds: Vec<ScenarioHold> = Vec::new();
-        let mut scales: Vec<ScenarioScale> = Vec::new();
-        for (node, on) in fix {
-            set_hold(
-                &mut holds,
-                ScenarioHold {
-                    node_iri: compiled.model.index(node).map(|i| compiled.iris[i].clone()),
-                    node: node.clone(),
-                    on: *on,
-                    because: requested.clone(),
-                    finding: None,
-                },
-            );
-        }
-        self.apply_drugs(
-            &source,
-            &compiled,
-            &mut drugs,
-            (None, &[]),
-            &mut holds,
-            &mut scales,
-        )?;
+        let (holds, scales, drugs) =
+            self.requested_scenario(&source, &compiled, fix, drug_names)?;
         let recorded = Recorded {
             compiled: &compiled,
             scenario: Scenario {
@@ -393,6 +358,32 @@ impl Engine {
             },
         };
         self.run_and_record_with_series(recorded, &source, options, who)
+    }
+
+    /// A caller's scenario without a twin, as `logical simulate` builds it: the held nodes,
+    /// then the drugs over them (a drug acts on a mutated target).
+    fn requested_scenario(
+        &self,
+        source: &ModelSource,
+        compiled: &crate::store::CompiledLogical,
+        fix: &[(String, bool)],
+        drug_names: &[String],
+    ) -> Result<(Vec<ScenarioHold>, Vec<ScenarioScale>, Vec<ScenarioDrug>)> {
+        let mut drugs = self.requested_drugs(drug_names)?;
+        let mut holds: Vec<ScenarioHold> = Vec::new();
+        let mut scales: Vec<ScenarioScale> = Vec::new();
+        for (node, on) in fix {
+            set_hold(&mut holds, requested_hold(compiled, node, *on));
+        }
+        self.apply_drugs(
+            source,
+            compiled,
+            &mut drugs,
+            (None, &[]),
+            &mut holds,
+            &mut scales,
+        )?;
+        Ok((holds, scales, drugs))
     }
 
     /// The drugs a caller asked for, by name, CURIE or IRI, as a scenario gives them.
@@ -412,6 +403,24 @@ impl Engine {
                 })
             })
             .collect()
+    }
+
+    /// Models a scenario drug's regimen: its exposure, or in words why there is none. The
+    /// twin's medication the drug was given for, if any, may structure the regimen.
+    pub(super) fn expose(
+        &self,
+        drug: &mut ScenarioDrug,
+        body_weight_kg: Option<f64>,
+        medications: &[crate::twin::Medication],
+    ) -> Result<()> {
+        let prescribed = medications
+            .iter()
+            .find(|m| drug.finding.as_deref() == Some(m.iri.as_str()));
+        match self.drug_exposure(&drug.drug, body_weight_kg, prescribed)? {
+            Ok(exposure) => drug.exposure = Some(exposure),
+            Err(why) => drug.no_exposure = Some(why),
+        }
+        Ok(())
     }
 
     /// Gives a scenario's drugs: each drug's regimen is modelled (`drug_exposure`); a target
@@ -438,13 +447,7 @@ impl Engine {
             };
             // Recorded even when the drug acts on nothing in this model: its exposure is a
             // result of the twin's regimen all the same.
-            let prescribed = medications
-                .iter()
-                .find(|m| drug.finding.as_deref() == Some(m.iri.as_str()));
-            match self.drug_exposure(&drug.drug, body_weight_kg, prescribed)? {
-                Ok(exposure) => drug.exposure = Some(exposure),
-                Err(why) => drug.no_exposure = Some(why),
-            }
+            self.expose(drug, body_weight_kg, medications)?;
             for (node, on) in held {
                 let node_iri = compiled
                     .model
@@ -506,30 +509,7 @@ impl Engine {
             ));
         }
         let compiled = self.logical_model(source)?;
-        let requested = format!("{}Requested", crate::vocab::TW);
-        let mut drugs = self.requested_drugs(drug_names)?;
-        let mut holds: Vec<ScenarioHold> = Vec::new();
-        for (node, on) in held {
-            set_hold(
-                &mut holds,
-                ScenarioHold {
-                    node: node.clone(),
-                    node_iri: None,
-                    on: *on,
-                    because: requested.clone(),
-                    finding: None,
-                },
-            );
-        }
-        let mut scales = Vec::new();
-        self.apply_drugs(
-            source,
-            &compiled,
-            &mut drugs,
-            (None, &[]),
-            &mut holds,
-            &mut scales,
-        )?;
+        let (holds, scales, _) = self.requested_scenario(source, &compiled, held, drug_names)?;
         let fixed: Vec<(String, bool)> = holds.iter().map(|h| (h.node.clone(), h.on)).collect();
         let scaled: Vec<(String, RateScale)> =
             scales.iter().map(|s| (s.node.clone(), s.scale)).collect();
@@ -737,6 +717,17 @@ pub(super) fn medication(applied: &crate::twin::personalize::Applied, drug: &str
         finding: Some(applied.finding.clone()),
         exposure: None,
         no_exposure: None,
+    }
+}
+
+/// A node held because the caller asked.
+fn requested_hold(compiled: &crate::store::CompiledLogical, node: &str, on: bool) -> ScenarioHold {
+    ScenarioHold {
+        node: node.to_owned(),
+        node_iri: compiled.model.index(node).map(|i| compiled.iris[i].clone()),
+        on,
+        because: format!("{}Requested", crate::vocab::TW),
+        finding: None,
     }
 }
 

@@ -175,6 +175,40 @@ pub struct Unit {
 }
 
 impl ReactionSystem {
+    /// Multiplies the kinetic law of every reaction `which` picks by `factor` (a scenario's
+    /// change of a rate); returns their ids.
+    pub fn scale_laws(&mut self, factor: f64, which: impl Fn(&Reaction) -> bool) -> Vec<String> {
+        let mut scaled = Vec::new();
+        for reaction in self.reactions.iter_mut().filter(|r| which(r)) {
+            if let Some(law) = reaction.kinetic_law.as_mut() {
+                if let Some(math) = law.math.take() {
+                    law.math = Some(Expr::Nary(
+                        crate::model::math::NaryOp::Times,
+                        vec![Expr::Number(factor), math],
+                    ));
+                    scaled.push(reaction.id.clone());
+                }
+            }
+        }
+        scaled
+    }
+
+    /// Holds a species at zero for the whole run: no reaction, rule, initial assignment or
+    /// event changes it (a lost gene's product).
+    pub fn hold_at_zero(&mut self, species: &str) {
+        for s in self.species.iter_mut().filter(|s| s.id == species) {
+            s.initial_amount = Some(0.0);
+            s.initial_concentration = None;
+            s.boundary_condition = true;
+            s.constant = true;
+        }
+        self.initial_assignments.retain(|a| a.symbol != species);
+        self.rules.retain(|r| r.variable() != Some(species));
+        for event in &mut self.events {
+            event.assignments.retain(|a| a.variable != species);
+        }
+    }
+
     pub fn compartment(&self, id: &str) -> Option<&Compartment> {
         self.compartments.iter().find(|c| c.id == id)
     }
