@@ -16,6 +16,7 @@ fn patients() -> PathBuf {
 }
 
 const TW: &str = "https://twinpath.org/ns#";
+const METABOLITE: &str = "https://twinpath.org/id/metabolite/";
 
 /// The inputs of the cancer-map example in docs/logical.md (no growth factor), so that
 /// proliferation rests on the twin's own drivers.
@@ -945,6 +946,153 @@ fn a_twins_age_sets_the_senescent_cell_load_of_the_kinetic_model() {
         .simulate_twin("older-senescence", &with_inputs, "test")
         .expect_err("no horizon");
     assert!(error.to_string().contains("horizon"), "{error}");
+}
+
+/// The microbiome rule on a kinetic pathway: the gut-microbiome twin's butyrate producers
+/// (F. prausnitzii and E. rectale, far below their healthy reference abundance) scale butyrate
+/// production in the colonic SCFA model, and the luminal butyrate falls to that fraction of
+/// the reference steady state, as the model's first-order absorption says it must.
+#[test]
+fn a_twins_microbiome_sets_colonic_butyrate_in_the_kinetic_model() {
+    let engine = bundled_engine(limits());
+    let run = engine
+        .simulate_twin(
+            "gut-microbiome",
+            &TwinScenario {
+                pathway: "pw:colonic-scfa".into(),
+                options: RunOptions {
+                    max_time: Some(72.0),
+                    time_tick: Some(6.0),
+                    ..RunOptions::default()
+                },
+                ..TwinScenario::default()
+            },
+            "test",
+        )
+        .expect("kinetic run");
+    assert_eq!(run.kind, "ode");
+    let factor = |metabolite: &str| {
+        run.scales
+            .iter()
+            .find(|s| {
+                s.because.ends_with("microbiome-scales-production")
+                    && s.node_iri.as_deref() == Some(&*format!("{METABOLITE}{metabolite}"))
+            })
+            .map(|s| s.scale.up)
+    };
+    let butyrate = factor("butyrate").expect("the microbiome rule scales butyrate");
+    // The twin's producers sit well below their reference abundances (1.2 % and 2.5 %).
+    assert!(butyrate < 0.5, "{butyrate}");
+    let value = |symbol: &str| {
+        run.results
+            .iter()
+            .find(|r| r.node == symbol)
+            .and_then(|r| r.value)
+            .expect("a result per species")
+    };
+    // Reference steady state: production / k, with k = total production / total content
+    // (Boets 2015 production over 12 h; Duncan 2007 faecal SCFA; Pritchard 2014 colon volume).
+    let k = (137.0 + 11.0 + 20.0) / 12.0 / (114.0 * 0.561);
+    let reference = 20.0 / 12.0 / k;
+    // 72 h is over 20 half-lives of absorption (3.2 h): the new steady state.
+    let expected = butyrate * reference;
+    assert!(
+        (value("B") - expected).abs() < 1e-3 * reference,
+        "B {} vs {expected}",
+        value("B")
+    );
+    // Acetate's producer (Bifidobacterium) has no reference abundance: acetate is unscaled.
+    assert!(factor("acetate").is_none());
+    let acetate = 137.0 / 12.0 / k;
+    assert!(
+        (value("A") - acetate).abs() < 1e-3 * acetate,
+        "A {}",
+        value("A")
+    );
+}
+
+/// A dosage written only as text ("0.5 mg by mouth every other day") gives the regimen where
+/// it is unambiguous, and the regimen says it was read from the text; an as-needed dose gives
+/// no interval.
+#[test]
+fn a_dosage_written_as_text_sets_the_regimen() {
+    let engine = bundled_engine(limits());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("text-dosage.json");
+    std::fs::write(
+        &file,
+        r#"{"resourceType":"Bundle","type":"collection","entry":[
+          {"fullUrl":"urn:uuid:t1","resource":{"resourceType":"Patient","id":"t1","birthDate":"1960-05-01","gender":"female"}},
+          {"resource":{"resourceType":"MedicationStatement","id":"ms1","status":"active",
+            "subject":{"reference":"urn:uuid:t1"},
+            "medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"84857","display":"anastrozole"}],"text":"anastrozole"},
+            "dosage":[{"text":"0.5 mg by mouth every other day"}]}},
+          {"resource":{"resourceType":"MedicationRequest","id":"mr1","status":"active","intent":"order",
+            "subject":{"reference":"urn:uuid:t1"},
+            "medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"197806","display":"Ibuprofen 400 MG Oral Tablet"}],"text":"Ibuprofen 400 MG Oral Tablet"},
+            "dosageInstruction":[{"text":"1 tablet every 6 hours as needed","doseAndRate":[{"doseQuantity":{"value":2}}]}]}}]}"#,
+    )
+    .expect("write");
+    engine.import_twins(&[file], true).expect("imports");
+    let view = engine.twin("t1", "test").expect("twin");
+    let anastrozole = view
+        .record
+        .medications
+        .iter()
+        .find(|m| m.drugs.iter().any(|d| d.ends_with("/drug/anastrozole")))
+        .expect("matched to the curated drug");
+    assert_eq!(
+        (
+            anastrozole.dose,
+            anastrozole.dose_unit.as_deref(),
+            anastrozole.interval_hours
+        ),
+        (Some(0.5), Some("mg"), Some(48.0))
+    );
+    assert_eq!(
+        anastrozole.route.as_deref(),
+        Some("https://twinpath.org/ns#Oral")
+    );
+    assert!(anastrozole.dosage_read_from_text);
+    // Two tablets of 400 mg; "as needed" has no regular interval.
+    let ibuprofen = view
+        .record
+        .medications
+        .iter()
+        .find(|m| m.iri.ends_with("mr1"))
+        .expect("ibuprofen");
+    assert_eq!(
+        (ibuprofen.dose, ibuprofen.dose_unit.as_deref()),
+        (Some(800.0), Some("mg"))
+    );
+    assert!(ibuprofen.dose_from_strength);
+    assert_eq!(ibuprofen.interval_hours, None);
+
+    let run = engine
+        .simulate_twin("t1", &scenario(&[]), "test")
+        .expect("simulate");
+    let exposure = run
+        .drugs
+        .iter()
+        .find(|d| d.drug.ends_with("/drug/anastrozole"))
+        .and_then(|d| d.exposure.as_ref())
+        .expect("an exposure");
+    assert!(
+        exposure.regimen_source.contains("dosage text"),
+        "{}",
+        exposure.regimen_source
+    );
+    assert_eq!(
+        (exposure.regimen.dose_mg, exposure.regimen.interval_h),
+        (0.5, 48.0)
+    );
+    // Cavg = dose / (CL/F · τ), CL/F 1.54 L/h (Mauras et al. 2009).
+    let cavg = 0.5 / (1.54 * 48.0);
+    assert!(
+        (exposure.cavg - cavg).abs() < 2e-3 * cavg,
+        "{} vs {cavg}",
+        exposure.cavg
+    );
 }
 
 /// The other rules on a kinetic pathway (a test fixture whose species stand for ESR1 and

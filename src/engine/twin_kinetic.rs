@@ -130,10 +130,10 @@ impl Engine {
             }
         }
         drugs.extend(self.requested_drugs(&scenario.drugs)?);
-        let weight = crate::engine::dosing::body_weight_kg(&view.record);
+        let body = crate::engine::dosing::Body::of(&view.record);
         let net = self.network()?;
         for drug in &mut drugs {
-            self.expose(drug, weight, &view.record.medications)?;
+            self.expose(drug, body, &view.record.medications)?;
             let Some(id) = net.find(&drug.drug) else {
                 continue;
             };

@@ -289,12 +289,12 @@ impl Engine {
             }
         }
         drugs.extend(self.requested_drugs(&scenario.drugs)?);
-        let weight = crate::engine::dosing::body_weight_kg(&view.record);
+        let body = crate::engine::dosing::Body::of(&view.record);
         self.apply_drugs(
             &source,
             &compiled,
             &mut drugs,
-            (weight, &view.record.medications),
+            (body, &view.record.medications),
             &mut holds,
             &mut scales,
         )?;
@@ -379,7 +379,7 @@ impl Engine {
             source,
             compiled,
             &mut drugs,
-            (None, &[]),
+            (crate::engine::dosing::Body::default(), &[]),
             &mut holds,
             &mut scales,
         )?;
@@ -410,13 +410,13 @@ impl Engine {
     pub(super) fn expose(
         &self,
         drug: &mut ScenarioDrug,
-        body_weight_kg: Option<f64>,
+        body: crate::engine::dosing::Body,
         medications: &[crate::twin::Medication],
     ) -> Result<()> {
         let prescribed = medications
             .iter()
             .find(|m| drug.finding.as_deref() == Some(m.iri.as_str()));
-        match self.drug_exposure(&drug.drug, body_weight_kg, prescribed)? {
+        match self.drug_exposure(&drug.drug, body, prescribed)? {
             Ok(exposure) => drug.exposure = Some(exposure),
             Err(why) => drug.no_exposure = Some(why),
         }
@@ -434,7 +434,7 @@ impl Engine {
         source: &ModelSource,
         compiled: &crate::store::CompiledLogical,
         drugs: &mut [ScenarioDrug],
-        (body_weight_kg, medications): (Option<f64>, &[crate::twin::Medication]),
+        (body, medications): (crate::engine::dosing::Body, &[crate::twin::Medication]),
         holds: &mut Vec<ScenarioHold>,
         scales: &mut Vec<ScenarioScale>,
     ) -> Result<()> {
@@ -447,7 +447,7 @@ impl Engine {
             };
             // Recorded even when the drug acts on nothing in this model: its exposure is a
             // result of the twin's regimen all the same.
-            self.expose(drug, body_weight_kg, medications)?;
+            self.expose(drug, body, medications)?;
             for (node, on) in held {
                 let node_iri = compiled
                     .model

@@ -15,6 +15,7 @@
 //! subject that is not a patient of the bundle) is reported with its file, place and element
 //! path; the caller decides whether the rest is imported (`strict` refuses all).
 
+use super::sig;
 use crate::vocab;
 use oxigraph::model::vocab::xsd;
 use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
@@ -547,6 +548,12 @@ impl ResourceReader<'_> {
                 if let Some(h) = dose.interval_h {
                     w.tw(&record, "dosingIntervalHours", Literal::from(h));
                 }
+                if dose.from_text {
+                    w.tw(&record, "dosageReadFromText", Literal::from(true));
+                }
+                if dose.strength_from_name {
+                    w.tw(&record, "doseFromStrength", Literal::from(true));
+                }
                 if let Some(route) = dose.route {
                     w.tw(
                         &record,
@@ -1036,6 +1043,47 @@ impl ResourceReader<'_> {
                 _ => dose.route,
             };
         }
+        // A dose with no unit counts dose forms (Synthea: `doseQuantity {value: 1}` of
+        // "lisinopril 10 MG Oral Tablet"): the clinical drug's strength gives it in mg.
+        if let (Some(count), None) = (dose.value, &dose.unit) {
+            let name = self
+                .get("medicationCodeableConcept")
+                .and_then(|c| {
+                    c.get("text").and_then(Value::as_str).or_else(|| {
+                        c.get("coding")
+                            .and_then(Value::as_array)
+                            .and_then(|l| l.first())
+                            .and_then(|c| c.get("display"))
+                            .and_then(Value::as_str)
+                    })
+                })
+                .and_then(sig::unit_strength_mg);
+            if let Some(mg) = name {
+                dose.value = Some(count * mg);
+                dose.unit = Some("mg".to_owned());
+                dose.strength_from_name = true;
+            }
+        }
+        // What the structure leaves out, the dosage's text may say; the structure wins
+        // part by part.
+        if let Some(text) = dosage.get("text").and_then(Value::as_str) {
+            let said = sig::parse(text);
+            if dose.value.is_none() {
+                if let Some((v, u)) = said.dose {
+                    dose.value = Some(v);
+                    dose.unit = Some(u.to_owned());
+                    dose.from_text = true;
+                }
+            }
+            if dose.interval_h.is_none() && said.interval_h.is_some() {
+                dose.interval_h = said.interval_h;
+                dose.from_text = true;
+            }
+            if dose.route.is_none() && said.route.is_some() {
+                dose.route = said.route;
+                dose.from_text = true;
+            }
+        }
         dose
     }
 
@@ -1086,6 +1134,10 @@ struct StructuredDose {
     interval_h: Option<f64>,
     /// `Oral` or `Intravenous` (local names in the twinpath vocabulary).
     route: Option<&'static str>,
+    /// Some part was read from the dosage's text rather than its structure.
+    from_text: bool,
+    /// The dose was counted in dose forms and multiplied by the drug's named strength.
+    strength_from_name: bool,
 }
 
 /// What a variant's classification reads.

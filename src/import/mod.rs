@@ -13,6 +13,7 @@ pub mod logical;
 pub mod maboss;
 pub mod sbml;
 pub mod sbml_qual;
+pub mod sig;
 pub mod table;
 
 pub use table::Columns;

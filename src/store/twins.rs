@@ -512,13 +512,16 @@ impl Store {
         let mut medications: BTreeMap<String, Medication> = BTreeMap::new();
         for row in self.select(&format!(
             "{head} SELECT ?r ?label ?status ?drug ?start ?end ?dose ?unit ?interval ?route ?text
+                      ?fromText ?fromStrength
                WHERE {{ GRAPH <{graph}> {{
                <{twin}> tw:hasMedication ?r .
                OPTIONAL {{ ?r rdfs:label ?label }} OPTIONAL {{ ?r tw:status ?status }}
                OPTIONAL {{ ?r tw:drug ?drug }} OPTIONAL {{ ?r tw:effective ?start }}
                OPTIONAL {{ ?r tw:effectiveEnd ?end }} OPTIONAL {{ ?r tw:doseValue ?dose }}
                OPTIONAL {{ ?r tw:doseUnit ?unit }} OPTIONAL {{ ?r tw:dosingIntervalHours ?interval }}
-               OPTIONAL {{ ?r tw:route ?route }} OPTIONAL {{ ?r tw:dosage ?text }} }} }}"
+               OPTIONAL {{ ?r tw:route ?route }} OPTIONAL {{ ?r tw:dosage ?text }}
+               OPTIONAL {{ ?r tw:dosageReadFromText ?fromText }}
+               OPTIONAL {{ ?r tw:doseFromStrength ?fromStrength }} }} }}"
         ))? {
             let Some(iri) = text(&row, "r") else { continue };
             let m = medications
@@ -536,6 +539,8 @@ impl Store {
             m.interval_hours = m.interval_hours.or(number(&row, "interval"));
             m.route = m.route.take().or(text(&row, "route"));
             m.dosage_text = m.dosage_text.take().or(text(&row, "text"));
+            m.dosage_read_from_text |= text(&row, "fromText").as_deref() == Some("true");
+            m.dose_from_strength |= text(&row, "fromStrength").as_deref() == Some("true");
             if let Some(d) = text(&row, "drug") {
                 if !m.drugs.contains(&d) {
                     m.drugs.push(d);

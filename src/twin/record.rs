@@ -88,6 +88,10 @@ pub struct Medication {
     pub route: Option<String>,
     /// The dosage as written.
     pub dosage_text: Option<String>,
+    /// Some of dose, interval and route were read from `dosage_text`.
+    pub dosage_read_from_text: bool,
+    /// The dose was counted in tablets or capsules and multiplied by the named strength.
+    pub dose_from_strength: bool,
 }
 
 /// A run made on the twin, as its record lists it.
