@@ -59,8 +59,15 @@ pub struct LogicalRequest {
     pub phenotypes: Vec<String>,
     #[serde(default)]
     pub perturbations: Vec<std::collections::BTreeMap<String, u8>>,
-    /// For `attractors`: `async` (the only one so far).
+    /// For `attractors`: `async` (default) or `sync`.
     pub semantics: Option<String>,
+    /// For `attractors`: the steady states alone (exact; often quick where the whole search
+    /// is not).
+    #[serde(default)]
+    pub steady_states: bool,
+    /// For `attractors` (asynchronous): the time budget in seconds (default 120, at most 600);
+    /// a search it stops lists the steady states it finished and says what is unsettled.
+    pub timeout: Option<f64>,
     /// For `simulate`.
     pub trajectories: Option<usize>,
     pub seed: Option<u64>,

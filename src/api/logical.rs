@@ -14,6 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Most trajectories one request may ask for.
 pub(super) const MAX_TRAJECTORIES: usize = 1_000_000;
+/// How long an asynchronous attractor search may run over HTTP, by default and at most.
+const DEFAULT_ATTRACTOR_BUDGET: std::time::Duration = std::time::Duration::from_secs(120);
+const MAX_ATTRACTOR_BUDGET: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub(super) fn bad(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad-request", message)
@@ -137,6 +140,18 @@ pub(super) async fn logical(
         Some(name) => crate::sim::logical::Semantics::from_name(name)
             .ok_or_else(|| bad(format!("semantics {name:?}: async or sync")))?,
     };
+    let budget = match request.timeout {
+        None => DEFAULT_ATTRACTOR_BUDGET,
+        Some(t) if t > 0.0 && t <= MAX_ATTRACTOR_BUDGET.as_secs_f64() => {
+            std::time::Duration::from_secs_f64(t)
+        }
+        Some(_) => {
+            return Err(bad(format!(
+                "timeout is a number of seconds above 0 and at most {}",
+                MAX_ATTRACTOR_BUDGET.as_secs()
+            )))
+        }
+    };
     if request.trajectories.is_some_and(|n| n > MAX_TRAJECTORIES) {
         return Err(bad(format!("trajectories is at most {MAX_TRAJECTORIES}")));
     }
@@ -170,7 +185,16 @@ pub(super) async fn logical(
             }
             "attractors" => {
                 let held = held(&engine, &request, &model)?;
-                json(&engine.logical_attractors_under(&model, &held, semantics)?)
+                if request.steady_states {
+                    json(&engine.logical_steady_states(&model, &held)?)
+                } else {
+                    json(&engine.logical_attractors_under(
+                        &model,
+                        &held,
+                        semantics,
+                        Some(budget),
+                    )?)
+                }
             }
             "perturb" => {
                 let held = held(&engine, &request, &model)?;

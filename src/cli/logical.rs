@@ -98,6 +98,14 @@ pub enum LogicalCommand {
         /// Update semantics: `async` (one node at a time) or `sync` (all nodes at once).
         #[arg(long, default_value = "async", value_name = "async|sync")]
         semantics: String,
+        /// The steady states alone (the same under both semantics; exact, and often quick
+        /// where the whole search is not).
+        #[arg(long)]
+        steady_states: bool,
+        /// Time budget of an asynchronous search, in seconds (0: none). A search it stops lists
+        /// the steady states it finished and names the input combinations left unsettled.
+        #[arg(long, default_value_t = 600.0, value_name = "SECONDS")]
+        timeout: f64,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -202,6 +210,8 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
         LogicalCommand::Attractors {
             model,
             semantics,
+            steady_states,
+            timeout,
             format,
         } => {
             let Some(semantics) = crate::sim::logical::Semantics::from_name(&semantics) else {
@@ -209,11 +219,22 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
                     "--semantics {semantics}: async or sync"
                 )));
             };
-            let answer = engine.logical_attractors_under(
-                &model.source(),
-                &model.held(engine)?,
-                semantics,
-            )?;
+            if !(timeout >= 0.0) || !timeout.is_finite() {
+                anyhow::bail!(crate::Error::BadInput(format!(
+                    "--timeout {timeout}: a number of seconds, 0 for none"
+                )));
+            }
+            let budget = (timeout > 0.0).then(|| std::time::Duration::from_secs_f64(timeout));
+            let answer = if steady_states {
+                engine.logical_steady_states(&model.source(), &model.held(engine)?)?
+            } else {
+                engine.logical_attractors_under(
+                    &model.source(),
+                    &model.held(engine)?,
+                    semantics,
+                    budget,
+                )?
+            };
             match format {
                 ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?,
                 ListFormat::Table => {
@@ -250,6 +271,24 @@ pub fn run(engine: &Engine, command: LogicalCommand, out: &mut impl Write) -> an
                         answer.nodes,
                         answer.semantics
                     )?;
+                    for u in &answer.unsettled {
+                        let inputs: Vec<String> =
+                            u.inputs.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                        writeln!(
+                            out,
+                            "unsettled after {timeout} s: inputs {}: {}",
+                            if inputs.is_empty() {
+                                "(all)".to_owned()
+                            } else {
+                                inputs.join(",")
+                            },
+                            if u.steady_states_complete {
+                                "its steady states are all listed, its cyclic attractors may not be"
+                            } else {
+                                "nothing of it is listed"
+                            }
+                        )?;
+                    }
                 }
             }
         }

@@ -146,24 +146,38 @@ impl Engine {
         source: &ModelSource,
         fixed: &[(String, bool)],
     ) -> Result<Attractors> {
-        self.logical_attractors_under(source, fixed, logical::Semantics::Asynchronous)
+        self.logical_attractors_under(source, fixed, logical::Semantics::Asynchronous, None)
     }
 
     /// The attractors under `semantics`: asynchronous (one node at a time) or synchronous
-    /// (all at once), with `fixed` nodes held.
+    /// (all at once), with `fixed` nodes held; an asynchronous search stops after `budget`
+    /// and says what it left unsettled.
     pub fn logical_attractors_under(
         &self,
         source: &ModelSource,
         fixed: &[(String, bool)],
         semantics: logical::Semantics,
+        budget: Option<std::time::Duration>,
     ) -> Result<Attractors> {
         let model = self.logical_model(source)?.model;
         let model = model.with_fixed(fixed).map_err(|e| bad(source, e))?;
         match semantics {
-            logical::Semantics::Asynchronous => logical::attractors(&model),
+            logical::Semantics::Asynchronous => logical::attractors_within(&model, budget),
             logical::Semantics::Synchronous => logical::sync::attractors(&model),
         }
         .map_err(|e| bad(source, e))
+    }
+
+    /// The steady states alone of the model with `fixed` nodes held (exact; the first stage of
+    /// the attractor search, often quick where the whole search is not).
+    pub fn logical_steady_states(
+        &self,
+        source: &ModelSource,
+        fixed: &[(String, bool)],
+    ) -> Result<Attractors> {
+        let model = self.logical_model(source)?.model;
+        let model = model.with_fixed(fixed).map_err(|e| bad(source, e))?;
+        logical::steady_states_of(&model).map_err(|e| bad(source, e))
     }
 
     /// For each perturbation (a named set of nodes held on or off), the attractors' phenotypes.

@@ -7,6 +7,11 @@
 //! a terminal strongly connected component; either way what reaches it is removed); then search
 //! the states that reach none of the attractors found the same way. Every attractor is found,
 //! the cyclic ones that trap-space methods can miss included.
+//!
+//! A search may be given a time budget. The steady states of a combination come first (exact,
+//! symbolic, and cheap even where the complete search is not); a combination whose search the
+//! budget stops is reported as unsettled, with its steady states when those were finished, so
+//! an answer never passes for complete when it is not.
 
 pub mod stochastic;
 pub mod sync;
@@ -14,14 +19,17 @@ pub mod sync;
 use crate::model::logical::{Expr, LogicalModel, Op};
 use biodivine_lib_bdd::{Bdd, BddVariable, BddVariableSet};
 use biodivine_lib_param_bn::biodivine_std::traits::Set;
+use biodivine_lib_param_bn::fixed_points::FixedPoints;
 use biodivine_lib_param_bn::symbolic_async_graph::reachability::Reachability;
 use biodivine_lib_param_bn::symbolic_async_graph::{GraphColoredVertices, SymbolicAsyncGraph};
 use biodivine_lib_param_bn::trap_spaces::{SymbolicSpaceContext, TrapSpaces};
 use biodivine_lib_param_bn::BooleanNetwork;
 use biodivine_lib_param_bn::{ExtendedBoolean, VariableId};
+use cancel_this::{CancelTimer, Cancellable, Cancelled};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// One attractor: the nodes it holds fixed, and those that keep changing in it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -34,12 +42,41 @@ pub struct Attractor {
     pub states: String,
 }
 
-/// Every attractor of a model.
+/// Every attractor of a model, or, when a time budget stopped the search, every attractor of
+/// the combinations it finished and the steady states of those it did not.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Attractors {
     pub attractors: Vec<Attractor>,
     pub nodes: usize,
     pub semantics: &'static str,
+    /// Every attractor is listed: no input combination is unsettled.
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsettled: Vec<Unsettled>,
+}
+
+/// An input combination whose search the time budget stopped.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Unsettled {
+    /// The inputs of the combination (empty when the whole space was searched at once).
+    pub inputs: BTreeMap<String, u8>,
+    /// Its steady states were all found (and are listed); its cyclic attractors may not be.
+    pub steady_states_complete: bool,
+}
+
+/// What the search of one input combination found.
+struct Part {
+    attractors: Vec<Attractor>,
+    unsettled: Option<Unsettled>,
+}
+
+impl Part {
+    fn complete(attractors: Vec<Attractor>) -> Part {
+        Part {
+            attractors,
+            unsettled: None,
+        }
+    }
 }
 
 impl Attractors {
@@ -66,6 +103,9 @@ impl Semantics {
     }
 }
 
+/// The library's log level for "print nothing" (its constant is private).
+const LOG_NOTHING: usize = 0;
+
 /// Above this many free inputs, the search runs on the whole state space at once instead of
 /// once per input combination (2^12 = 4,096 searches).
 const MAX_SPLIT_INPUTS: usize = 12;
@@ -79,16 +119,44 @@ const MAX_FREE_INPUTS: usize = 16;
 /// Inputs (nodes whose rule is themselves) never change, so every attractor lies in one input
 /// combination: the search runs once per combination (in parallel), and the answers are joined.
 pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
-    per_input_combination(model, search, "asynchronous")
+    attractors_within(model, None)
 }
 
-/// Runs `search` once per combination of the model's inputs (in parallel; the whole space at
-/// once above [`MAX_SPLIT_INPUTS`] free inputs) and joins the answers in a stable order:
-/// steady states first, then by what they fix.
-fn per_input_combination(
+/// [`attractors`] within a time budget (none: as long as it takes). The budget is shared by
+/// all input combinations; see [`Attractors::unsettled`] for what a stopped search reports.
+pub fn attractors_within(
     model: &LogicalModel,
-    search: impl Fn(&LogicalModel, &[(usize, bool)]) -> Result<Vec<Attractor>, String> + Sync,
+    budget: Option<Duration>,
+) -> Result<Attractors, String> {
+    per_input_combination(model, steady_states, settle, "asynchronous", budget)
+}
+
+/// The steady states of `model` alone (the same under both semantics): the first stage of
+/// [`attractors`], exact, and often quick where the complete search is not.
+pub fn steady_states_of(model: &LogicalModel) -> Result<Attractors, String> {
+    per_input_combination(
+        model,
+        steady_states,
+        |stage| match stage {
+            Stage::Done(part) => Ok(part),
+            Stage::Steady(s) => Ok(Part::complete(s.steady_states())),
+        },
+        "steady states",
+        None,
+    )
+}
+
+/// Runs a search once per combination of the model's inputs (in parallel; the whole space at
+/// once above [`MAX_SPLIT_INPUTS`] free inputs) in two stages, `first` for every combination
+/// and then `then` on each (so that a budget spent in the second stage leaves every first
+/// stage done), and joins the answers in a stable order: steady states first, then by what
+/// they fix.
+fn per_input_combination<S: Send>(
+    model: &LogicalModel,
+    first: impl Fn(&LogicalModel, &[(usize, bool)]) -> Result<S, String> + Sync,
+    then: impl Fn(S) -> Result<Part, String> + Sync,
     semantics: &'static str,
+    budget: Option<Duration>,
 ) -> Result<Attractors, String> {
     // Check every rule once, on the whole model: attractor analysis takes Boolean rules only.
     model.to_bnet()?;
@@ -115,13 +183,22 @@ fn per_input_combination(
     } else {
         vec![Vec::new()]
     };
-    let parts: Vec<Result<Vec<Attractor>, String>> = combinations
+    // One timer for the whole search; the library checks it (a thread-local trigger) in
+    // every worker that registers it.
+    let timer = budget.map(CancelTimer::start);
+    let stages: Vec<S> = combinations
         .par_iter()
-        .map(|combination| search(model, combination))
-        .collect();
+        .map(|combination| under(timer.as_ref(), || first(model, combination)))
+        .collect::<Result<_, String>>()?;
+    let parts: Vec<Part> = stages
+        .into_par_iter()
+        .map(|stage| under(timer.as_ref(), || then(stage)))
+        .collect::<Result<_, String>>()?;
     let mut attractors = Vec::new();
+    let mut unsettled = Vec::new();
     for part in parts {
-        attractors.extend(part?);
+        attractors.extend(part.attractors);
+        unsettled.extend(part.unsettled);
     }
     attractors.sort_by(|a, b| {
         (a.kind != "fixed", a.oscillating.len(), &a.fixed).cmp(&(
@@ -134,7 +211,21 @@ fn per_input_combination(
         attractors,
         nodes: model.nodes.len(),
         semantics,
+        complete: unsettled.is_empty(),
+        unsettled,
     })
+}
+
+/// Runs `work` with `timer` (if any) as this thread's cancellation trigger.
+fn under<T>(
+    timer: Option<&CancelTimer>,
+    work: impl FnOnce() -> Result<T, String>,
+) -> Result<T, String> {
+    match timer {
+        Some(timer) => cancel_this::on_trigger(timer.clone(), || Ok::<_, Cancelled>(work()))
+            .unwrap_or_else(|_| Err("the attractor search was stopped".into())),
+        None => work(),
+    }
 }
 
 /// In how many attractors a phenotype node is on, off, or oscillating.
@@ -317,9 +408,10 @@ pub(crate) fn to_bdd(
     })
 }
 
-/// The attractors with the nodes in `held` fixed: percolation first, then the steady states
-/// of what is left (exact, symbolic), then Xie–Beerel on the states that reach no steady state.
-fn search(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Vec<Attractor>, String> {
+/// The first stage of a search with the nodes in `held` fixed: percolation, then the steady
+/// states of what is left (exact, symbolic). A combination percolation settles, or whose steady
+/// states the budget stops, is done at this stage.
+fn steady_states(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Stage, String> {
     let (known, rules) = percolate(model, held);
     let settled: BTreeMap<String, u8> = known
         .iter()
@@ -330,13 +422,17 @@ fn search(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Vec<Attractor>
         .filter(|&i| known[i].is_none())
         .collect();
     if free.is_empty() {
-        return Ok(vec![Attractor {
+        return Ok(Stage::Done(Part::complete(vec![Attractor {
             kind: "fixed",
             fixed: settled,
             oscillating: Vec::new(),
             states: "1".into(),
-        }]);
+        }])));
     }
+    let inputs = held
+        .iter()
+        .map(|&(i, v)| (model.nodes[i].name.clone(), u8::from(v)))
+        .collect();
     let mut bnet = String::from("targets, factors\n");
     for &i in &free {
         bnet.push_str(&format!(
@@ -350,17 +446,108 @@ fn search(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Vec<Attractor>
     let network = BooleanNetwork::try_from_bnet(&bnet)?.infer_valid_graph()?;
     let context = SymbolicSpaceContext::new(&network);
     let graph = SymbolicAsyncGraph::with_space_context(&network, &context)?;
+    let Ok(steady) = FixedPoints::_symbolic(&graph, graph.unit_colored_vertices(), LOG_NOTHING)
+    else {
+        return Ok(Stage::Done(Part {
+            attractors: Vec::new(),
+            unsettled: Some(Unsettled {
+                inputs,
+                steady_states_complete: false,
+            }),
+        }));
+    };
+    Ok(Stage::Steady(Box::new(Steady {
+        network,
+        context,
+        graph,
+        settled,
+        inputs,
+        steady,
+    })))
+}
+
+/// A combination after its first stage.
+enum Stage {
+    Done(Part),
+    Steady(Box<Steady>),
+}
+
+/// A combination whose steady states are known, its cyclic attractors not yet.
+struct Steady {
+    network: BooleanNetwork,
+    context: SymbolicSpaceContext,
+    graph: SymbolicAsyncGraph,
+    /// What percolation settled.
+    settled: BTreeMap<String, u8>,
+    inputs: BTreeMap<String, u8>,
+    steady: GraphColoredVertices,
+}
+
+impl Steady {
+    fn steady_states(&self) -> Vec<Attractor> {
+        self.steady
+            .vertices()
+            .materialize()
+            .iter()
+            .map(|state| {
+                describe(
+                    &self.network,
+                    &self.graph,
+                    &self.settled,
+                    &self.graph.vertex(&state),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The second stage: the cyclic attractors, found completely (minimal trap spaces, Xie–Beerel
+/// in each, then on the states that reach no attractor found), or the steady states alone
+/// and the combination unsettled when the budget stops it.
+fn settle(stage: Stage) -> Result<Part, String> {
+    let s = match stage {
+        Stage::Done(part) => return Ok(part),
+        Stage::Steady(s) => s,
+    };
+    let describe = |set: &GraphColoredVertices| describe(&s.network, &s.graph, &s.settled, set);
+    // Each steady state is an attractor of its own.
+    let steady_states = s.steady_states();
+    Ok(match cyclic(&s.context, &s.graph, &s.steady) {
+        Ok(found) => Part::complete(
+            steady_states
+                .into_iter()
+                .chain(found.iter().map(describe))
+                .collect(),
+        ),
+        Err(_) => Part {
+            attractors: steady_states,
+            unsettled: Some(Unsettled {
+                inputs: s.inputs,
+                steady_states_complete: true,
+            }),
+        },
+    })
+}
+
+/// The attractors that are not steady states (`steady`).
+fn cyclic(
+    context: &SymbolicSpaceContext,
+    graph: &SymbolicAsyncGraph,
+    steady: &GraphColoredVertices,
+) -> Cancellable<Vec<GraphColoredVertices>> {
     // Every minimal trap space holds at least one attractor and is a trap set, so searching
-    // inside each (a small subspace) finds those attractors cheaply.
-    let minimal = TrapSpaces::minimal_symbolic(
-        &context,
-        &graph,
-        &context.mk_unit_colored_spaces(&graph),
-        None,
-    );
+    // inside each (a small subspace) finds those attractors cheaply; those holding a steady
+    // state hold nothing else, and the library leaves them out.
+    let minimal = TrapSpaces::_minimal_symbolic(
+        context,
+        graph,
+        &context.mk_unit_colored_spaces(graph),
+        Some(steady),
+        LOG_NOTHING,
+    )?;
     let mut found: Vec<GraphColoredVertices> = Vec::new();
     for space in minimal.spaces().iter() {
-        let values: Vec<(VariableId, bool)> = network
+        let values: Vec<(VariableId, bool)> = graph
             .variables()
             .filter_map(|v| match space[v] {
                 ExtendedBoolean::Zero => Some((v, false)),
@@ -368,74 +555,91 @@ fn search(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Vec<Attractor>
                 ExtendedBoolean::Any => None,
             })
             .collect();
-        found.extend(xie_beerel(&graph, graph.mk_subspace(&values)));
+        found.extend(xie_beerel(graph, graph.mk_subspace(&values))?);
     }
     // Attractors outside every minimal trap space (motif-avoiding ones) lie among the states
     // that reach none of those found: search there too, so the answer is complete.
-    let mut reached = graph.mk_empty_colored_vertices();
+    let mut reached = steady.clone();
     for set in &found {
         reached = reached.union(set);
     }
     let rest = graph
         .mk_unit_colored_vertices()
-        .minus(&Reachability::reach_bwd(&graph, &reached));
-    found.extend(xie_beerel(&graph, rest));
-    Ok(found
-        .iter()
-        .map(|set| {
-            let mut fixed = settled.clone();
-            let mut oscillating = Vec::new();
-            for variable in network.variables() {
-                let name = network.get_variable_name(variable).clone();
-                let on = !set
-                    .intersect(&graph.fix_network_variable(variable, true))
-                    .is_empty();
-                let off = !set
-                    .intersect(&graph.fix_network_variable(variable, false))
-                    .is_empty();
-                match (on, off) {
-                    (true, false) => {
-                        fixed.insert(name, 1);
-                    }
-                    (false, true) => {
-                        fixed.insert(name, 0);
-                    }
-                    _ => oscillating.push(name),
-                }
+        .minus(&Reachability::_reach(
+            graph,
+            &reached,
+            |g, s, v| g.var_pre_out(v, s),
+            LOG_NOTHING,
+        )?);
+    found.extend(xie_beerel(graph, rest)?);
+    Ok(found)
+}
+
+/// An attractor as the answer gives it: the nodes it holds (with those percolation settled)
+/// and those that keep changing in it.
+fn describe(
+    network: &BooleanNetwork,
+    graph: &SymbolicAsyncGraph,
+    settled: &BTreeMap<String, u8>,
+    set: &GraphColoredVertices,
+) -> Attractor {
+    let mut fixed = settled.clone();
+    let mut oscillating = Vec::new();
+    for variable in network.variables() {
+        let name = network.get_variable_name(variable).clone();
+        let on = !set
+            .intersect(&graph.fix_network_variable(variable, true))
+            .is_empty();
+        let off = !set
+            .intersect(&graph.fix_network_variable(variable, false))
+            .is_empty();
+        match (on, off) {
+            (true, false) => {
+                fixed.insert(name, 1);
             }
-            oscillating.sort();
-            Attractor {
-                kind: if oscillating.is_empty() {
-                    "fixed"
-                } else {
-                    "cyclic"
-                },
-                fixed,
-                oscillating,
-                states: set.exact_cardinality().to_string(),
+            (false, true) => {
+                fixed.insert(name, 0);
             }
-        })
-        .collect())
+            _ => oscillating.push(name),
+        }
+    }
+    oscillating.sort();
+    Attractor {
+        kind: if oscillating.is_empty() {
+            "fixed"
+        } else {
+            "cyclic"
+        },
+        fixed,
+        oscillating,
+        states: set.exact_cardinality().to_string(),
+    }
 }
 
 /// The attractors inside `trap`, a set no transition leaves: pick a state, compute what it
 /// reaches and what reaches it (within the set); when everything it reaches can reach it back,
 /// that is an attractor; either way what reaches it is removed.
-fn xie_beerel(graph: &SymbolicAsyncGraph, trap: GraphColoredVertices) -> Vec<GraphColoredVertices> {
+fn xie_beerel(
+    graph: &SymbolicAsyncGraph,
+    trap: GraphColoredVertices,
+) -> Cancellable<Vec<GraphColoredVertices>> {
     let mut found = Vec::new();
     let mut rest = trap;
     while !rest.is_empty() {
+        cancel_this::is_cancelled!()?;
         // What is left stays a trap set (the complement of a backward-closed set within one).
         let inside = graph.restrict(&rest);
         let pivot = rest.pick_vertex();
-        let forward = Reachability::reach_fwd(&inside, &pivot);
-        let backward = Reachability::reach_bwd(&inside, &pivot);
+        let forward =
+            Reachability::_reach(&inside, &pivot, |g, s, v| g.var_post_out(v, s), LOG_NOTHING)?;
+        let backward =
+            Reachability::_reach(&inside, &pivot, |g, s, v| g.var_pre_out(v, s), LOG_NOTHING)?;
         if forward.minus(&backward).is_empty() {
             found.push(forward);
         }
         rest = rest.minus(&backward);
     }
-    found
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -475,6 +679,44 @@ mod tests {
             (value("a"), value("b"), value("c"), value("d"), value("e")),
             (None, None, Some(true), Some(true), Some(false))
         );
+    }
+
+    /// A toggle whose `a` side drives a negative loop: one steady state (b on, the loop off)
+    /// and one cyclic attractor (a on, c and d turning).
+    fn toggle_and_loop() -> LogicalModel {
+        model(&[("a", "!b"), ("b", "!a"), ("c", "!d & a"), ("d", "c")])
+    }
+
+    #[test]
+    fn a_stopped_search_lists_the_steady_states_it_finished_and_says_it_is_unsettled() {
+        let m = toggle_and_loop();
+        let whole = attractors(&m).expect("analysed");
+        assert!(whole.complete && whole.unsettled.is_empty());
+        assert_eq!(
+            whole.attractors.iter().map(|a| a.kind).collect::<Vec<_>>(),
+            ["fixed", "cyclic"]
+        );
+        let stopped = || {
+            let trigger = cancel_this::CancelAtomic::new();
+            trigger.cancel();
+            trigger
+        };
+        // Stopped after the steady states: they are listed, the loop is not.
+        let stage = steady_states(&m, &[]).expect("first stage");
+        let part = cancel_this::on_trigger(stopped(), || Ok::<_, Cancelled>(settle(stage)))
+            .expect("ran")
+            .expect("a Boolean model");
+        assert_eq!(part.attractors.len(), 1);
+        assert_eq!(part.attractors[0].fixed["b"], 1);
+        assert!(part.unsettled.expect("unsettled").steady_states_complete);
+        // Stopped before them: nothing is listed, and the answer says so.
+        let stage =
+            cancel_this::on_trigger(stopped(), || Ok::<_, Cancelled>(steady_states(&m, &[])))
+                .expect("ran")
+                .expect("a Boolean model");
+        let part = settle(stage).expect("done at the first stage");
+        assert!(part.attractors.is_empty());
+        assert!(!part.unsettled.expect("unsettled").steady_states_complete);
     }
 
     #[test]

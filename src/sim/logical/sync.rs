@@ -9,7 +9,7 @@
 //! node, conjoined with early quantification); then read the cycles off it one by one,
 //! following `F` from a witness state.
 
-use super::{per_input_combination, percolate, to_bdd, Attractor, Attractors};
+use super::{per_input_combination, percolate, to_bdd, Attractor, Attractors, Part};
 use crate::model::logical::LogicalModel;
 use biodivine_lib_bdd::{op_function, Bdd, BddVariable, BddVariableSet};
 use std::collections::BTreeMap;
@@ -26,7 +26,13 @@ pub const MAX_FREE_NODES: usize = 64;
 
 /// The synchronous attractors of `model`; `Err` names what the model's rules get wrong.
 pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
-    per_input_combination(model, search, "synchronous")
+    per_input_combination(
+        model,
+        |m, held| search(m, held).map(Part::complete),
+        Ok,
+        "synchronous",
+        None,
+    )
 }
 
 /// The cycles of one input combination.
