@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark: twinpath vs MaBoSS (cmaboss) and vs AEON (biodivine_aeon).
 
-Usage: bench_logical.py TWINPATH_BINARY [DATA_ROOT]   (DATA_ROOT default /work/shared/logical)
+Usage: bench_logical.py TWINPATH_BINARY [DATA_ROOT] [simulate|attractors]
+       (DATA_ROOT default /work/shared/logical; the third argument runs one part only)
 
 a. Stochastic simulation: twinpath `logical simulate` vs the in-process MaBoSS engine
    (maboss.load(..., cmaboss=True) -> cmaboss.MaBoSSSim.run). Same bnd/cfg, same number of
@@ -12,6 +13,10 @@ b. Attractors: twinpath `logical attractors` vs biodivine_aeon
    (AsynchronousGraph(bn) + Attractors.attractors(graph)). AEON time = graph construction +
    attractor search (the .bnet parsing / bnd->bnet conversion is not timed). twinpath time =
    whole process.
+c. Steady states of Sizek 2024 (133 nodes, whose complete search is past either tool):
+   twinpath `logical attractors --steady-states` vs clingo through trappist in biobalm
+   (network_to_petrinet + trappist(problem="fix")), the ASP route pyboolnet and mpbn also take.
+   clingo time = translation + solving; twinpath time = whole process.
 Each measurement is run REPS times (interleaved, alternating which tool goes first); the
 median is reported.
 """
@@ -33,6 +38,39 @@ TRAJ = int(os.environ.get("BENCH_TRAJ", "100000"))
 
 def log(*a):
     print(*a, flush=True)
+
+
+def bench_steady_states(binary, root, workdir, rows, disagreements):
+    import biodivine_aeon as ba
+    from biobalm.petri_net_translation import network_to_petrinet
+    import biobalm.trappist_core as tc
+    path = os.path.join(root, "sizek2024_midas_senescence/bbm_model.bnet")
+    name = "steady states Sizek 2024 (.bnet)"
+    log(f"\n### {name}")
+    bn = ba.BooleanNetwork.from_file(path)
+    tp_w, cl_w = [], []
+    tp_n = cl_n = None
+    for rep in range(REPS):
+        order = ("tp", "cl") if rep % 2 == 0 else ("cl", "tp")
+        for who in order:
+            if who == "tp":
+                w, c, js = run_twinpath(binary, ["logical", "attractors", "--steady-states", "--model", path,
+                                                 "--format", "json"], workdir)
+                tp_n = len(js["attractors"])
+                tp_w.append(w)
+                log(f"  rep {rep + 1} twinpath: {w:7.3f} s wall (whole process): {tp_n} steady states")
+            else:
+                t0 = time.perf_counter()
+                fixed = tc.trappist(network_to_petrinet(bn), problem="fix", reverse_time=False)
+                w = time.perf_counter() - t0
+                cl_n = len(fixed)
+                cl_w.append(w)
+                log(f"  rep {rep + 1} clingo  : {w:7.3f} s wall (translation + ASP): {cl_n} steady states")
+    tw, cw = median(tp_w), median(cl_w)
+    log(f"  median: twinpath {tw:.3f} s, clingo {cw:.3f} s, ratio twinpath/clingo = {tw / cw:.3f}")
+    if tp_n != cl_n:
+        disagreements.append(f"{name}: twinpath {tp_n}, clingo {cl_n}")
+    rows.append((f"{name}: tp {tp_n}, clingo {cl_n}", tw, "clingo (trappist, biobalm)", cw))
 
 
 # ---------------------------------------------------------------------------------------
@@ -261,7 +299,7 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     root = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "/work/shared/logical")
     versions = {}
-    for pkg in ("maboss", "cmaboss", "biodivine-aeon"):
+    for pkg in ("maboss", "cmaboss", "biodivine-aeon", "biobalm", "clingo"):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -278,8 +316,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench_logical_") as workdir:
         # twinpath runs in a throw-away cwd so that no store directory lands anywhere else
         os.environ["TWINPATH_DATA"] = os.path.join(workdir, "twinpath-data")
-        bench_sim(binary, root, workdir, rows, disagreements)
-        bench_attractors(binary, root, workdir, rows, disagreements)
+        only = sys.argv[3] if len(sys.argv) > 3 else None
+        if only in (None, "simulate"):
+            bench_sim(binary, root, workdir, rows, disagreements)
+        if only in (None, "attractors"):
+            bench_attractors(binary, root, workdir, rows, disagreements)
+            bench_steady_states(binary, root, workdir, rows, disagreements)
 
     log(f"\nload average at end: {os.getloadavg()}")
     log("\n## Summary (median of %d; twinpath = whole process; MaBoSS = run() call; AEON = graph + attractor search)\n" % REPS)
