@@ -854,6 +854,43 @@ fn a_twins_prescribed_regimen_sets_the_drug_exposure() {
         .any(|h| h.because.ends_with("/drug/trametinib") && !h.on));
 }
 
+/// Palbociclib has the whole chain (population PK, regimen, molar mass, CDK4/6 IC50s) but no
+/// curated protein binding: its occupancy is computed on the total concentration and the run
+/// says it is an upper bound; trastuzumab, an antibody, is not read that way.
+#[test]
+fn an_occupancy_without_protein_binding_is_called_an_upper_bound() {
+    let engine = bundled_engine(limits());
+    let run = engine
+        .simulate_twin("er-positive-breast", &scenario(&["palbociclib"]), "test")
+        .expect("simulate");
+    let palbociclib = run
+        .drugs
+        .iter()
+        .find(|d| d.drug.ends_with("/drug/palbociclib"))
+        .and_then(|d| d.exposure.as_ref())
+        .expect("an exposure");
+    assert!(palbociclib.occupancy_upper_bound);
+    // Cavg = F·dose/(CL·τ) with CL/F 60.2 L/h: 125 / (60.2 · 24) mg/L.
+    let cavg = 125.0 / (60.2 * 24.0);
+    assert!((palbociclib.cavg - cavg).abs() < 2e-3 * cavg, "{}", palbociclib.cavg);
+    let cdk4 = run
+        .scales
+        .iter()
+        .find(|s| s.because.ends_with("/drug/palbociclib") && s.node == "CDK4")
+        .expect("CDK4 scaled by its occupancy");
+    assert!(cdk4.note.contains("at most"), "{}", cdk4.note);
+    let her2 = engine
+        .simulate_twin("her2-amplified-breast", &scenario(&["trastuzumab"]), "test")
+        .expect("simulate");
+    let trastuzumab = her2
+        .drugs
+        .iter()
+        .find(|d| d.drug.ends_with("/drug/trastuzumab"))
+        .and_then(|d| d.exposure.as_ref())
+        .expect("an exposure");
+    assert!(!trastuzumab.occupancy_upper_bound);
+}
+
 /// A twin's run on a kinetic pathway: the age rule scales senescent-cell production in the
 /// saturating-removal model (Karin et al. 2019), the load settles where the paper's equation
 /// puts it for the twin's age, and the run is recorded like any other.

@@ -179,7 +179,9 @@ impl Engine {
             .as_ref()
             .and_then(|q| pk::molar_mass_g_per_mol(q).ok())
             .is_some_and(|m| m < 10_000.0);
-        if facts.pk.protein_binding.is_none() && small_molecule && !facts.potencies.is_empty() {
+        let occupancy_upper_bound =
+            facts.pk.protein_binding.is_none() && small_molecule && !facts.potencies.is_empty();
+        if occupancy_upper_bound {
             model.derivations.push(
                 "no plasma protein binding curated: the total concentration stands for the unbound \
                  one, so each occupancy is an upper bound"
@@ -227,6 +229,7 @@ impl Engine {
             cavg: exposure.cavg,
             auc: exposure.auc_interval,
             unbound_cavg_nm,
+            occupancy_upper_bound,
             occupancy,
         }))
     }

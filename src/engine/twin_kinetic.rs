@@ -149,6 +149,15 @@ impl Engine {
                         .as_ref()
                         .and_then(|e| e.occupancy.iter().find(|o| o.target == target))
                         .map(|o| o.fraction);
+                    let at_most = if drug
+                        .exposure
+                        .as_ref()
+                        .is_some_and(|e| e.occupancy_upper_bound)
+                    {
+                        " at most (no protein binding curated)"
+                    } else {
+                        ""
+                    };
                     let factor = 1.0 - fraction.unwrap_or(1.0);
                     let reactions =
                         system.scale_laws(factor, |r| r.modifiers.iter().any(|m| *m == species));
@@ -166,7 +175,7 @@ impl Engine {
                         finding: drug.finding.clone(),
                         note: match fraction {
                             Some(f) => format!(
-                                "occupancy {f:.4}: reactions {species} catalyses ({}) × {factor:.4}",
+                                "occupancy {f:.4}{at_most}: reactions {species} catalyses ({}) × {factor:.4}",
                                 reactions.join(", ")
                             ),
                             None => format!(

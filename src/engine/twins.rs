@@ -457,10 +457,16 @@ impl Engine {
                     e.occupancy
                         .iter()
                         .find(|o| !on && Some(&o.target) == node_iri.as_ref())
-                        .map(|o| (o, e.unbound_cavg_nm.unwrap_or_default()))
+                        .map(|o| {
+                            (
+                                o,
+                                e.unbound_cavg_nm.unwrap_or_default(),
+                                e.occupancy_upper_bound,
+                            )
+                        })
                 });
                 match occupancy {
-                    Some((o, c)) => scales.push(ScenarioScale {
+                    Some((o, c, upper_bound)) => scales.push(ScenarioScale {
                         node,
                         node_iri,
                         scale: RateScale {
@@ -469,10 +475,18 @@ impl Engine {
                         },
                         because: drug.drug.clone(),
                         finding: drug.finding.clone(),
-                        note: format!(
-                            "occupancy {:.4} at an unbound Cavg of {c:.3} nM ({} {} nM)",
-                            o.fraction, o.measure, o.potency_nm
-                        ),
+                        note: if upper_bound {
+                            format!(
+                                "occupancy at most {:.4} at a total Cavg of {c:.3} nM ({} {} nM; \
+                                 no protein binding curated)",
+                                o.fraction, o.measure, o.potency_nm
+                            )
+                        } else {
+                            format!(
+                                "occupancy {:.4} at an unbound Cavg of {c:.3} nM ({} {} nM)",
+                                o.fraction, o.measure, o.potency_nm
+                            )
+                        },
                     }),
                     None => set_hold(
                         holds,

@@ -49,6 +49,9 @@ pub struct DrugExposure {
     pub auc: f64,
     /// The unbound mean concentration in nM, when the molar mass is curated.
     pub unbound_cavg_nm: Option<f64>,
+    /// No protein binding is curated for this small molecule: `unbound_cavg_nm` is the total
+    /// concentration, and each occupancy an upper bound.
+    pub occupancy_upper_bound: bool,
     pub occupancy: Vec<Occupancy>,
 }
 
@@ -276,6 +279,9 @@ impl RunRecord {
                 add(&x, &tw("auc"), Literal::from(e.auc).into());
                 if let Some(nm) = e.unbound_cavg_nm {
                     add(&x, &tw("unboundCavgNanomolar"), Literal::from(nm).into());
+                }
+                if e.occupancy_upper_bound {
+                    add(&x, &tw("occupancyUpperBound"), Literal::from(true).into());
                 }
                 for (j, o) in e.occupancy.iter().enumerate() {
                     let oc = NamedNode::new_unchecked(format!("{}/occupancy/{j}", x.as_str()));
