@@ -872,7 +872,11 @@ fn an_occupancy_without_protein_binding_is_called_an_upper_bound() {
     assert!(palbociclib.occupancy_upper_bound);
     // Cavg = F·dose/(CL·τ) with CL/F 60.2 L/h: 125 / (60.2 · 24) mg/L.
     let cavg = 125.0 / (60.2 * 24.0);
-    assert!((palbociclib.cavg - cavg).abs() < 2e-3 * cavg, "{}", palbociclib.cavg);
+    assert!(
+        (palbociclib.cavg - cavg).abs() < 2e-3 * cavg,
+        "{}",
+        palbociclib.cavg
+    );
     let cdk4 = run
         .scales
         .iter()

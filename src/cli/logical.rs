@@ -91,7 +91,9 @@ pub enum LogicalCommand {
     /// semantics: steady states and cyclic attractors, found completely and symbolically.
     ///
     /// JSON: {"attractors": [{"kind": "fixed"|"cyclic", "fixed": {node: 0|1}, "oscillating": [node],
-    /// "states": "N"}], "nodes": n, "semantics": "asynchronous"|"synchronous"}.
+    /// "states": "N"}], "nodes": n, "semantics": "asynchronous"|"synchronous"|"steady states",
+    /// "complete": true|false}, with "unsettled": [{"inputs": {node: 0|1},
+    /// "steady_states_complete": true|false}] when the time budget stopped the search.
     Attractors {
         #[command(flatten)]
         model: ModelArgs,
