@@ -27,23 +27,34 @@ pub struct Sig {
 pub fn parse(text: &str) -> Sig {
     let tokens = tokenize(text);
     let segments = split_maintenance(&tokens);
-    let mut sig = Sig::default();
-    // Doses and intervals come from the last segment that has them; the route may be
+    // Doses and intervals come from the last segment that names them; the route may be
     // written anywhere.
-    for segment in segments.iter().rev() {
-        if sig.dose.is_none() {
-            sig.dose = dose(segment).unwrap_or(None);
-        }
-        if sig.interval_h.is_none() {
-            sig.interval_h = interval(segment).unwrap_or(None);
-        }
-    }
+    let mut sig = Sig {
+        dose: last_named(&segments, dose),
+        interval_h: last_named(&segments, interval),
+        ..Sig::default()
+    };
     sig.route = route(&tokens);
     sig.as_needed = as_needed(&tokens);
     if sig.as_needed {
         sig.interval_h = None;
     }
     sig
+}
+
+/// What the last segment that names a part says of it: a segment that names it ambiguously
+/// leaves it unread rather than falling back on an earlier (loading) part.
+fn last_named<T>(
+    segments: &[&[Token]],
+    read: impl Fn(&[Token]) -> Result<Option<T>, ()>,
+) -> Option<T> {
+    segments
+        .iter()
+        .rev()
+        .map(|segment| read(segment))
+        .find(|r| !matches!(r, Ok(None)))
+        .and_then(Result::ok)
+        .flatten()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -436,6 +447,12 @@ mod tests {
         assert_eq!(
             parse("4 mg/kg followed by 2 mg/kg every week").dose,
             Some((2.0, "mg/kg"))
+        );
+        // An ambiguous maintenance part is not replaced by the loading dose before it.
+        assert_eq!(parse("8 mg/kg loading dose, then 4-6 mg/kg").dose, None);
+        assert_eq!(
+            parse("100 mg daily for a week, then every four to six hours").interval_h,
+            None
         );
     }
 
