@@ -92,13 +92,7 @@ impl Engine {
                         if !on {
                             system.hold_at_zero(&species);
                         }
-                        holds.push(ScenarioHold {
-                            node: species,
-                            node_iri: Some(gene.clone()),
-                            on: *on,
-                            because: applied.rule.clone(),
-                            finding: Some(applied.finding.clone()),
-                        });
+                        holds.push(ScenarioHold::by_rule(applied, species, gene, *on));
                     }
                 }
                 Change::Give { drug } if !scenario.without_medications => {
@@ -110,21 +104,10 @@ impl Engine {
                         let reactions = system.scale_laws(*factor, |r| {
                             r.products.iter().any(|p| p.species == species)
                         });
-                        scales.push(ScenarioScale {
-                            node: species.clone(),
-                            node_iri: Some(entity.clone()),
-                            scale: RateScale {
-                                up: *factor,
-                                off: 0.0,
-                            },
-                            because: applied.rule.clone(),
-                            finding: Some(applied.finding.clone()),
-                            note: format!(
-                                "{}: production of {species} ({}) × {factor:.3}",
-                                applied.finding_label,
-                                reactions.join(", ")
-                            ),
-                        });
+                        let what = format!("production of {species} ({})", reactions.join(", "));
+                        scales.push(ScenarioScale::by_rule(
+                            applied, species, entity, *factor, &what,
+                        ));
                     }
                 }
             }

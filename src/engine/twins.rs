@@ -255,16 +255,7 @@ impl Engine {
             match &applied.change {
                 Change::Hold { gene, on } => {
                     if let Some(node) = node_of(gene) {
-                        set_hold(
-                            &mut holds,
-                            ScenarioHold {
-                                node,
-                                node_iri: Some(gene.clone()),
-                                on: *on,
-                                because: applied.rule.clone(),
-                                finding: Some(applied.finding.clone()),
-                            },
-                        );
+                        set_hold(&mut holds, ScenarioHold::by_rule(applied, node, gene, *on));
                     }
                 }
                 Change::Give { drug } if !scenario.without_medications => {
@@ -273,17 +264,9 @@ impl Engine {
                 Change::Give { .. } => {}
                 Change::Scale { entity, factor } => {
                     if let Some(node) = node_of(entity) {
-                        scales.push(ScenarioScale {
-                            node,
-                            node_iri: Some(entity.clone()),
-                            scale: RateScale {
-                                up: *factor,
-                                off: 0.0,
-                            },
-                            because: applied.rule.clone(),
-                            finding: Some(applied.finding.clone()),
-                            note: format!("{}: up rate × {factor:.3}", applied.finding_label),
-                        });
+                        scales.push(ScenarioScale::by_rule(
+                            applied, node, entity, *factor, "up rate",
+                        ));
                     }
                 }
             }

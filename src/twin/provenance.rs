@@ -21,6 +21,24 @@ pub struct ScenarioHold {
     pub finding: Option<String>,
 }
 
+impl ScenarioHold {
+    /// `node` (standing for `entity`) held by the twin's rule `applied`.
+    pub fn by_rule(
+        applied: &crate::twin::personalize::Applied,
+        node: String,
+        entity: &str,
+        on: bool,
+    ) -> ScenarioHold {
+        ScenarioHold {
+            node,
+            node_iri: Some(entity.to_owned()),
+            on,
+            because: applied.rule.clone(),
+            finding: Some(applied.finding.clone()),
+        }
+    }
+}
+
 /// A drug given in a run's scenario, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScenarioDrug {
@@ -77,6 +95,30 @@ pub struct ScenarioScale {
     pub finding: Option<String>,
     /// The reason in words (`occupancy 0.998 of ERBB2`, `age 81: × 3.24`).
     pub note: String,
+}
+
+impl ScenarioScale {
+    /// `node` (standing for `entity`) produced `factor` times faster by the twin's rule
+    /// `applied` (age, microbiome); `what` says what was scaled.
+    pub fn by_rule(
+        applied: &crate::twin::personalize::Applied,
+        node: String,
+        entity: &str,
+        factor: f64,
+        what: &str,
+    ) -> ScenarioScale {
+        ScenarioScale {
+            node,
+            node_iri: Some(entity.to_owned()),
+            scale: crate::model::logical::RateScale {
+                up: factor,
+                off: 0.0,
+            },
+            because: applied.rule.clone(),
+            finding: Some(applied.finding.clone()),
+            note: format!("{}: {what} × {factor:.3}", applied.finding_label),
+        }
+    }
 }
 
 /// One summary value of a run at a time: a logical run's probability that a node is on (with
