@@ -1,11 +1,8 @@
 //! Where does a Boolean network settle? Its attractors under asynchronous semantics, found
 //! completely and symbolically (BDDs, biodivine-lib-param-bn), never by enumerating states.
 //!
-//! Per combination of inputs: percolate what is forced; search each minimal trap space (each
-//! holds an attractor) with Xie and Beerel's algorithm (pick a state, compute what it reaches
-//! and what reaches it; when everything it reaches can reach it back, that set is an attractor,
-//! a terminal strongly connected component; either way what reaches it is removed); then search
-//! the states that reach none of the attractors found the same way. Every attractor is found,
+//! Per combination of inputs: percolate what is forced, find the steady states, then search
+//! trap space by trap space (a succession diagram, see [`succession`]) for every attractor,
 //! the cyclic ones that trap-space methods can miss included.
 //!
 //! A search may be given a time budget. The steady states of a combination come first (exact,
@@ -14,6 +11,7 @@
 //! an answer never passes for complete when it is not.
 
 pub mod stochastic;
+mod succession;
 pub mod sync;
 
 use crate::model::logical::{Expr, LogicalModel, Op};
@@ -22,9 +20,7 @@ use biodivine_lib_param_bn::biodivine_std::traits::Set;
 use biodivine_lib_param_bn::fixed_points::FixedPoints;
 use biodivine_lib_param_bn::symbolic_async_graph::reachability::Reachability;
 use biodivine_lib_param_bn::symbolic_async_graph::{GraphColoredVertices, SymbolicAsyncGraph};
-use biodivine_lib_param_bn::trap_spaces::{SymbolicSpaceContext, TrapSpaces};
 use biodivine_lib_param_bn::BooleanNetwork;
-use biodivine_lib_param_bn::{ExtendedBoolean, VariableId};
 use cancel_this::{CancelTimer, Cancellable, Cancelled};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -444,8 +440,7 @@ fn steady_states(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Stage, 
     // Substituting constants can leave a regulator that no longer matters; let the library
     // drop such edges rather than refuse the network.
     let network = BooleanNetwork::try_from_bnet(&bnet)?.infer_valid_graph()?;
-    let context = SymbolicSpaceContext::new(&network);
-    let graph = SymbolicAsyncGraph::with_space_context(&network, &context)?;
+    let graph = SymbolicAsyncGraph::new(&network)?;
     let Ok(steady) = FixedPoints::_symbolic(&graph, graph.unit_colored_vertices(), LOG_NOTHING)
     else {
         return Ok(Stage::Done(Part {
@@ -458,7 +453,6 @@ fn steady_states(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Stage, 
     };
     Ok(Stage::Steady(Box::new(Steady {
         network,
-        context,
         graph,
         settled,
         inputs,
@@ -475,7 +469,6 @@ enum Stage {
 /// A combination whose steady states are known, its cyclic attractors not yet.
 struct Steady {
     network: BooleanNetwork,
-    context: SymbolicSpaceContext,
     graph: SymbolicAsyncGraph,
     /// What percolation settled.
     settled: BTreeMap<String, u8>,
@@ -501,8 +494,7 @@ impl Steady {
     }
 }
 
-/// The second stage: the cyclic attractors, found completely (minimal trap spaces, Xie–Beerel
-/// in each, then on the states that reach no attractor found), or the steady states alone
+/// The second stage: the cyclic attractors, found completely (a succession-diagram search), or the steady states alone
 /// and the combination unsettled when the budget stops it.
 fn settle(stage: Stage) -> Result<Part, String> {
     let s = match stage {
@@ -512,7 +504,7 @@ fn settle(stage: Stage) -> Result<Part, String> {
     let describe = |set: &GraphColoredVertices| describe(&s.network, &s.graph, &s.settled, set);
     // Each steady state is an attractor of its own.
     let steady_states = s.steady_states();
-    Ok(match cyclic(&s.context, &s.graph, &s.steady) {
+    Ok(match cyclic(&s.graph) {
         Ok(found) => Part::complete(
             steady_states
                 .into_iter()
@@ -529,50 +521,13 @@ fn settle(stage: Stage) -> Result<Part, String> {
     })
 }
 
-/// The attractors that are not steady states (`steady`).
-fn cyclic(
-    context: &SymbolicSpaceContext,
-    graph: &SymbolicAsyncGraph,
-    steady: &GraphColoredVertices,
-) -> Cancellable<Vec<GraphColoredVertices>> {
-    // Every minimal trap space holds at least one attractor and is a trap set, so searching
-    // inside each (a small subspace) finds those attractors cheaply; those holding a steady
-    // state hold nothing else, and the library leaves them out.
-    let minimal = TrapSpaces::_minimal_symbolic(
-        context,
-        graph,
-        &context.mk_unit_colored_spaces(graph),
-        Some(steady),
-        LOG_NOTHING,
-    )?;
-    let mut found: Vec<GraphColoredVertices> = Vec::new();
-    for space in minimal.spaces().iter() {
-        let values: Vec<(VariableId, bool)> = graph
-            .variables()
-            .filter_map(|v| match space[v] {
-                ExtendedBoolean::Zero => Some((v, false)),
-                ExtendedBoolean::One => Some((v, true)),
-                ExtendedBoolean::Any => None,
-            })
-            .collect();
-        found.extend(xie_beerel(graph, graph.mk_subspace(&values))?);
-    }
-    // Attractors outside every minimal trap space (motif-avoiding ones) lie among the states
-    // that reach none of those found: search there too, so the answer is complete.
-    let mut reached = steady.clone();
-    for set in &found {
-        reached = reached.union(set);
-    }
-    let rest = graph
-        .mk_unit_colored_vertices()
-        .minus(&Reachability::_reach(
-            graph,
-            &reached,
-            |g, s, v| g.var_pre_out(v, s),
-            LOG_NOTHING,
-        )?);
-    found.extend(xie_beerel(graph, rest)?);
-    Ok(found)
+/// The attractors that are not steady states, found trap space by trap space (see
+/// [`succession`]).
+fn cyclic(graph: &SymbolicAsyncGraph) -> Cancellable<Vec<GraphColoredVertices>> {
+    Ok(succession::attractors(graph)?
+        .into_iter()
+        .filter(|set| set.exact_cardinality() > 1u32.into())
+        .collect())
 }
 
 /// An attractor as the answer gives it: the nodes it holds (with those percolation settled)
