@@ -1,7 +1,7 @@
 //! Which attractors does a Boolean network hold, trap space by trap space? A succession-diagram
-//! search (Rozum et al. 2021, doi:10.1126/sciadv.abf8124; the method of biobalm, Trinh et al.
-//! 2024, doi:10.48550/arXiv.2404.17197): where a whole-space search drowns in 100+ free nodes,
-//! most attractors sit in small trap spaces whose networks are small.
+//! search (Rozum et al. 2021, doi:10.1126/sciadv.abf8124; the method of the biobalm tool,
+//! Trinh et al. 2024): where a whole-space search drowns in 100+ free nodes, most attractors
+//! sit in small trap spaces whose networks are small.
 //!
 //! A trap space no transition leaves holds an attractor entirely or not at all. So, from a
 //! (percolated) trap space: find trap spaces inside it (here: each node set to each value and
@@ -9,13 +9,14 @@
 //! each of those in turn; and here look only for the attractors that lie in none of them
 //! ("motif-avoidant"). Those are found from a few candidate states: with a negative feedback
 //! vertex set U and a value for each of its nodes, every attractor contains a state in which no
-//! node can change except nodes of U moving towards their value (Trinh et al. 2022,
-//! doi:10.1145/3535508.3545520). Candidates are thinned by random walks (one that reaches a
-//! child trap space, or another candidate, can be dropped: an attractor it lies in keeps a
-//! candidate), and each one left is settled exactly: if everything it reaches avoids the child
-//! trap spaces, the other candidates and the attractors found, it lies in an attractor, and
-//! that set is the attractor. Every attractor is found once, in the one trap space of the
-//! search where it avoids all children, so the answer is complete.
+//! node can change except nodes of U moving towards their value (Trinh et al. 2022, the
+//! retained-set method). Candidates are thinned by random walks (one that reaches a child trap
+//! space, an attractor found, or another candidate can be dropped: an attractor it lies in
+//! keeps a candidate); a walk that wanders without doing so names a trap space the children
+//! missed, which becomes a child; each candidate left is settled exactly: what it reaches,
+//! unless that meets a child or an attractor found, is a trap set holding new attractors,
+//! searched with Xie and Beerel's algorithm. Trap spaces may overlap, so an attractor already
+//! found is never added again. The answer is complete.
 
 use super::{xie_beerel, LOG_NOTHING};
 use biodivine_lib_bdd::{Bdd, BddValuation, BddVariable};
