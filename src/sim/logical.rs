@@ -339,11 +339,7 @@ fn percolate(model: &LogicalModel, held: &[(usize, bool)]) -> (Vec<Option<bool>>
             let Ok(function) = to_bdd(&rules[i], vars, &x, &slot, model) else {
                 continue;
             };
-            let value = if function.is_true() {
-                true
-            } else if function.is_false() {
-                false
-            } else {
+            let Some(value) = constant(&function) else {
                 continue;
             };
             known[i] = Some(value);
@@ -353,6 +349,17 @@ fn percolate(model: &LogicalModel, held: &[(usize, bool)]) -> (Vec<Option<bool>>
         if !changed {
             return (known, rules);
         }
+    }
+}
+
+/// The value of a function that is constant, or `None`.
+fn constant(function: &Bdd) -> Option<bool> {
+    if function.is_true() {
+        Some(true)
+    } else if function.is_false() {
+        Some(false)
+    } else {
+        None
     }
 }
 

@@ -18,7 +18,7 @@
 //! searched with Xie and Beerel's algorithm. Trap spaces may overlap, so an attractor already
 //! found is never added again. The answer is complete.
 
-use super::{xie_beerel, LOG_NOTHING};
+use super::{constant, xie_beerel, LOG_NOTHING};
 use biodivine_lib_bdd::{Bdd, BddValuation, BddVariable};
 use biodivine_lib_param_bn::biodivine_std::traits::Set;
 use biodivine_lib_param_bn::fixed_points::FixedPoints;
@@ -139,12 +139,7 @@ impl<'a> Search<'a> {
             if space[i].is_some() {
                 continue;
             }
-            let rule = self.rule_in(i, &space);
-            let value = if rule.is_true() {
-                true
-            } else if rule.is_false() {
-                false
-            } else {
+            let Some(value) = constant(&self.rule_in(i, &space)) else {
                 continue;
             };
             space[i] = Some(value);
@@ -166,12 +161,7 @@ impl<'a> Search<'a> {
                 let mut seeded = space.clone();
                 seeded[i] = Some(value);
                 let seeded = self.percolate(seeded, self.targets[i].clone());
-                let rule = self.rule_in(i, &seeded);
-                let holds = if value {
-                    rule.is_true()
-                } else {
-                    rule.is_false()
-                };
+                let holds = constant(&self.rule_in(i, &seeded)) == Some(value);
                 if holds && !found.contains(&seeded) {
                     found.push(seeded);
                 }
@@ -462,14 +452,7 @@ impl<'a> Search<'a> {
             }
             let trap = self.percolate(seeded, (0..space.len()).collect());
             let before = seeds.len();
-            seeds.retain(|&(i, b)| {
-                let rule = self.rule_in(i, &trap);
-                if b {
-                    rule.is_true()
-                } else {
-                    rule.is_false()
-                }
-            });
+            seeds.retain(|&(i, b)| constant(&self.rule_in(i, &trap)) == Some(b));
             if seeds.len() == before {
                 return Some(trap);
             }
