@@ -136,6 +136,31 @@ fn reloading_a_file_replaces_its_graph() {
     );
 }
 
+/// The store keeps some literals in a normal form (`2.0` reads back as `2`); a reload must not
+/// take such a statement for stale and drop it.
+#[test]
+fn numbers_survive_a_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = bundled_engine(limits());
+    let path = write(
+        dir.path(),
+        "numbers.ttl",
+        "@prefix ex: <https://example.org/> .\nex:a ex:p 2.0, 20.0, 2.0e0, 2.5, 2, \"02\"^^<http://www.w3.org/2001/XMLSchema#integer> .\n",
+    );
+    load(&engine, &path).expect("loads");
+    let first = engine.store().graph_len(&graph("numbers")).expect("len");
+    load(&engine, &path).expect("loads again");
+    assert_eq!(
+        engine.store().graph_len(&graph("numbers")).expect("len"),
+        first
+    );
+    assert_eq!(
+        count(&engine, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://twinpath.org/graph/numbers> { <https://example.org/a> <https://example.org/p> 2.0e0 } }"),
+        1,
+        "the double two is still there"
+    );
+}
+
 #[test]
 fn blank_nodes_do_not_pile_up_on_reload() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -594,13 +594,13 @@ impl Store {
             let mut incoming = HashSet::new();
             let mut count = 0u64;
             for quad in quads {
-                let quad = quad?;
                 count += 1;
-                if !transaction.contains(&quad)? {
-                    transaction.insert(&quad);
-                }
-                incoming.insert(quad);
+                incoming.insert(quad?);
             }
+            // Stale statements go before the new ones are written: the store keeps some
+            // literals in a normal form (`"2.0"^^xsd:decimal` reads back as `"2"`), so the
+            // old statement does not compare equal to the new one, yet removing it after the
+            // insert would remove the new one too.
             for g in &targets {
                 let stale = transaction
                     .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(g.as_ref())))
@@ -608,6 +608,11 @@ impl Store {
                     .collect::<Result<Vec<_>, _>>()?;
                 for quad in &stale {
                     transaction.remove(quad);
+                }
+            }
+            for quad in &incoming {
+                if !transaction.contains(quad)? {
+                    transaction.insert(quad);
                 }
             }
             record.triples = count;
