@@ -33,7 +33,7 @@ use rand_pcg::Pcg64Mcg;
 use std::collections::{HashMap, HashSet};
 
 /// A subspace: each node fixed to a value, or free.
-type Space = Vec<Option<bool>>;
+pub(super) type Space = Vec<Option<bool>>;
 
 /// More candidates than this at one trap space, and they are not enumerated: that trap space
 /// is searched whole, symbolically (complete, but slow where the whole space is large).
@@ -61,6 +61,69 @@ pub(super) fn attractors(graph: &SymbolicAsyncGraph) -> Cancellable<Vec<GraphCol
         stack.extend(children);
     }
     Ok(search.found)
+}
+
+/// The trap spaces of the succession diagram of `graph` (from the percolated whole space down
+/// through stable motifs), each with its children: every attractor, under any update scheme,
+/// lies in one of them and in none of its children.
+pub(super) fn diagram(graph: &SymbolicAsyncGraph) -> Cancellable<Diagram<'_>> {
+    let search = Search::new(graph);
+    let root: Space = vec![None; graph.num_vars()];
+    let root = search.percolate(root, (0..graph.num_vars()).collect());
+    let mut seen = HashSet::new();
+    let mut spaces = Vec::new();
+    let mut stack = vec![root];
+    while let Some(space) = stack.pop() {
+        cancel_this::is_cancelled!()?;
+        if !seen.insert(space.clone()) {
+            continue;
+        }
+        let children = search.children(&space);
+        stack.extend(children.iter().cloned());
+        spaces.push((space, children));
+    }
+    Ok(Diagram { search, spaces })
+}
+
+/// A succession diagram (see [`diagram`]), and the network's rules for a search inside its
+/// trap spaces.
+pub(super) struct Diagram<'a> {
+    search: Search<'a>,
+    pub spaces: Vec<(Space, Vec<Space>)>,
+}
+
+impl Diagram<'_> {
+    /// Node `i`'s BDD variable.
+    pub fn var(&self, i: usize) -> BddVariable {
+        self.search.var[i]
+    }
+
+    /// Every node's update function.
+    pub fn update(&self) -> &[Bdd] {
+        &self.search.update
+    }
+
+    /// Node `i`'s rule within `space`.
+    pub fn rule_in(&self, i: usize, space: &Space) -> Bdd {
+        self.search.rule_in(i, space)
+    }
+
+    /// The largest stable-motif trap spaces inside `space`.
+    pub fn children(&self, space: &Space) -> Vec<Space> {
+        self.search.children(space)
+    }
+
+    /// The trap space inside `space` that holds the nodes constant over `states`, as far as
+    /// their rules keep them (so it holds every state of a cycle among `states`), or `None`
+    /// when that is `space` itself.
+    pub fn trap_around(&self, space: &Space, states: &[Vec<bool>]) -> Option<Space> {
+        let first = states.first()?;
+        let seeds = (0..space.len())
+            .filter(|&i| space[i].is_none() && states.iter().all(|s| s[i] == first[i]))
+            .map(|i| (i, first[i]))
+            .collect();
+        self.search.trap_within(space, seeds)
+    }
 }
 
 struct Search<'a> {
@@ -504,7 +567,7 @@ impl<'a> Search<'a> {
 }
 
 /// Whether `a` lies inside `b` (every node `b` fixes, `a` fixes the same).
-fn inside(a: &Space, b: &Space) -> bool {
+pub(super) fn inside(a: &Space, b: &Space) -> bool {
     a.iter().zip(b).all(|(x, y)| y.is_none() || x == y)
 }
 
