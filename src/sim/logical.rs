@@ -604,6 +604,47 @@ fn xie_beerel(
     Ok(found)
 }
 
+/// A random network of `n` nodes, each reading one to three nodes through a random truth
+/// table (neither always on nor always off), as BoolNet text.
+#[cfg(test)]
+fn random_bnet(rng: &mut rand_pcg::Pcg64Mcg, n: usize) -> String {
+    use rand_pcg::rand_core::Rng;
+    let mut text = String::from("targets, factors\n");
+    for target in 0..n {
+        let k = 1 + (rng.next_u64() % 3) as usize;
+        let mut regulators: Vec<usize> = Vec::new();
+        while regulators.len() < k {
+            let r = (rng.next_u64() % n as u64) as usize;
+            if !regulators.contains(&r) {
+                regulators.push(r);
+            }
+        }
+        let rows = 1u64 << k;
+        let table = loop {
+            let t = rng.next_u64() % (1 << rows);
+            if t != 0 && t != (1 << rows) - 1 {
+                break t;
+            }
+        };
+        let terms: Vec<String> = (0..rows)
+            .filter(|row| table & (1 << row) != 0)
+            .map(|row| {
+                let literals: Vec<String> = regulators
+                    .iter()
+                    .enumerate()
+                    .map(|(j, r)| {
+                        let on = row & (1 << j) != 0;
+                        format!("{}x{r}", if on { "" } else { "!" })
+                    })
+                    .collect();
+                format!("({})", literals.join(" & "))
+            })
+            .collect();
+        text.push_str(&format!("x{target}, {}\n", terms.join(" | ")));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ use rand_pcg::Pcg64Mcg;
 use std::collections::{HashMap, HashSet};
 
 /// A subspace: each node fixed to a value, or free.
-pub(super) type Space = Vec<Option<bool>>;
+type Space = Vec<Option<bool>>;
 
 /// More candidates than this at one trap space, and they are not enumerated: that trap space
 /// is searched whole, symbolically (complete, but slow where the whole space is large).
@@ -61,69 +61,6 @@ pub(super) fn attractors(graph: &SymbolicAsyncGraph) -> Cancellable<Vec<GraphCol
         stack.extend(children);
     }
     Ok(search.found)
-}
-
-/// The trap spaces of the succession diagram of `graph` (from the percolated whole space down
-/// through stable motifs), each with its children: every attractor, under any update scheme,
-/// lies in one of them and in none of its children.
-pub(super) fn diagram(graph: &SymbolicAsyncGraph) -> Cancellable<Diagram<'_>> {
-    let search = Search::new(graph);
-    let root: Space = vec![None; graph.num_vars()];
-    let root = search.percolate(root, (0..graph.num_vars()).collect());
-    let mut seen = HashSet::new();
-    let mut spaces = Vec::new();
-    let mut stack = vec![root];
-    while let Some(space) = stack.pop() {
-        cancel_this::is_cancelled!()?;
-        if !seen.insert(space.clone()) {
-            continue;
-        }
-        let children = search.children(&space);
-        stack.extend(children.iter().cloned());
-        spaces.push((space, children));
-    }
-    Ok(Diagram { search, spaces })
-}
-
-/// A succession diagram (see [`diagram`]), and the network's rules for a search inside its
-/// trap spaces.
-pub(super) struct Diagram<'a> {
-    search: Search<'a>,
-    pub spaces: Vec<(Space, Vec<Space>)>,
-}
-
-impl Diagram<'_> {
-    /// Node `i`'s BDD variable.
-    pub fn var(&self, i: usize) -> BddVariable {
-        self.search.var[i]
-    }
-
-    /// Every node's update function.
-    pub fn update(&self) -> &[Bdd] {
-        &self.search.update
-    }
-
-    /// Node `i`'s rule within `space`.
-    pub fn rule_in(&self, i: usize, space: &Space) -> Bdd {
-        self.search.rule_in(i, space)
-    }
-
-    /// The largest stable-motif trap spaces inside `space`.
-    pub fn children(&self, space: &Space) -> Vec<Space> {
-        self.search.children(space)
-    }
-
-    /// The trap space inside `space` that holds the nodes constant over `states`, as far as
-    /// their rules keep them (so it holds every state of a cycle among `states`), or `None`
-    /// when that is `space` itself.
-    pub fn trap_around(&self, space: &Space, states: &[Vec<bool>]) -> Option<Space> {
-        let first = states.first()?;
-        let seeds = (0..space.len())
-            .filter(|&i| space[i].is_none() && states.iter().all(|s| s[i] == first[i]))
-            .map(|i| (i, first[i]))
-            .collect();
-        self.search.trap_within(space, seeds)
-    }
 }
 
 struct Search<'a> {
@@ -567,7 +504,7 @@ impl<'a> Search<'a> {
 }
 
 /// Whether `a` lies inside `b` (every node `b` fixes, `a` fixes the same).
-pub(super) fn inside(a: &Space, b: &Space) -> bool {
+fn inside(a: &Space, b: &Space) -> bool {
     a.iter().zip(b).all(|(x, y)| y.is_none() || x == y)
 }
 
@@ -619,47 +556,9 @@ fn balanced(
 
 #[cfg(test)]
 mod tests {
+    use super::super::random_bnet;
     use super::*;
     use biodivine_lib_param_bn::BooleanNetwork;
-
-    /// A random network of `n` nodes, each reading one to three nodes through a random truth
-    /// table (neither always on nor always off), as BoolNet text.
-    fn random_bnet(rng: &mut Pcg64Mcg, n: usize) -> String {
-        let mut text = String::from("targets, factors\n");
-        for target in 0..n {
-            let k = 1 + (rng.next_u64() % 3) as usize;
-            let mut regulators: Vec<usize> = Vec::new();
-            while regulators.len() < k {
-                let r = (rng.next_u64() % n as u64) as usize;
-                if !regulators.contains(&r) {
-                    regulators.push(r);
-                }
-            }
-            let rows = 1u64 << k;
-            let table = loop {
-                let t = rng.next_u64() % (1 << rows);
-                if t != 0 && t != (1 << rows) - 1 {
-                    break t;
-                }
-            };
-            let terms: Vec<String> = (0..rows)
-                .filter(|row| table & (1 << row) != 0)
-                .map(|row| {
-                    let literals: Vec<String> = regulators
-                        .iter()
-                        .enumerate()
-                        .map(|(j, r)| {
-                            let on = row & (1 << j) != 0;
-                            format!("{}x{r}", if on { "" } else { "!" })
-                        })
-                        .collect();
-                    format!("({})", literals.join(" & "))
-                })
-                .collect();
-            text.push_str(&format!("x{target}, {}\n", terms.join(" | ")));
-        }
-        text
-    }
 
     #[test]
     fn the_same_attractors_as_a_search_of_the_whole_space_on_random_networks() {

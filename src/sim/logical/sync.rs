@@ -1,31 +1,24 @@
 //! Where does a Boolean network settle when every node updates at once? Its synchronous
-//! attractors, found completely by bounded model checking with a SAT solver, trap space by
-//! trap space.
+//! attractors, found completely by bounded model checking with a SAT solver.
 //!
 //! Under synchronous updates the state map `x ↦ F(x)` is deterministic, so every trajectory
 //! ends on a cycle and the attractors are exactly those cycles. Per combination of inputs:
-//! percolate what is forced; take the trap spaces of the succession diagram (those found by
-//! stable motifs: a trap space is closed under any update scheme, so a cycle that enters one
-//! stays in it); and in each, look for the cycles that lie in none of its children. For those,
-//! ask a SAT solver for a path `x0 → x1 → … → xk` of `k` steps of `F` inside the space whose
-//! last state is in no child and no attractor found so far, then follow `F` from `xk` until a
-//! state repeats. A new cycle is a new attractor, and its states are excluded from the end of
-//! the path; a path that runs into a known attractor was a transient, and `k` doubles. When no
-//! such path exists the space is done: the states of a missing cycle would end paths of every
+//! percolate what is forced (a node with a constant rule has that value after one step, for
+//! ever); then ask a SAT solver for a path `x0 → x1 → … → xk` of `k` steps of `F` whose last
+//! state is in no attractor found so far, and follow `F` from `xk` until a state repeats. A
+//! new cycle is a new attractor, and its states are excluded from the end of the path; a path
+//! that runs into a known attractor ended on a transient state, and `k` doubles. When no such
+//! path exists the search is complete: the states of a missing cycle would end paths of every
 //! length. This is the method of Dubrova and Teslenko (2011, doi:10.1109/TCBB.2010.20), which
-//! BoolNet's `sat.exhaustive` uses, within the succession diagram: the children take away the
-//! long transients that lead into them, which at the top of Sizek 2024 need paths of over a
-//! hundred steps. No image of the whole state space is computed, whose BDDs grow out of reach
-//! past about 60 free nodes.
+//! BoolNet's `sat.exhaustive` uses. It computes no image of the whole state space, whose BDDs
+//! grow out of reach past about 60 free nodes (Sizek 2024 leaves 129).
 
-use super::succession::{self, Diagram, Space};
 use super::{describe, per_input_combination, steady_states, Attractors, Part, Stage};
-use biodivine_lib_bdd::{Bdd, BddValuation};
+use crate::model::logical::LogicalModel;
+use biodivine_lib_bdd::{Bdd, BddValuation, BddVariable};
 use biodivine_lib_param_bn::biodivine_std::bitvector::{ArrayBitVector, BitVector};
 use biodivine_lib_param_bn::biodivine_std::traits::Set;
-use crate::model::logical::LogicalModel;
-use rand_pcg::rand_core::{Rng, SeedableRng};
-use rand_pcg::Pcg64Mcg;
+use biodivine_lib_param_bn::VariableId;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Longest cycle followed state by state; longer ones are reported as an error rather than
@@ -33,11 +26,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 const MAX_CYCLE: usize = 1 << 22;
 /// Most attractors listed per input combination.
 const MAX_ATTRACTORS: usize = 100_000;
-/// Longest path unrolled: every transient within a trap space, outside its children, is
-/// shorter than the path at which its search ends; no published network comes near this.
+/// Longest path unrolled: every transient of the network is shorter than the path at which
+/// the search ends; no published network comes near this.
 const MAX_PATH: usize = 1 << 14;
-/// Walks from random states in each trap space before the SAT search.
-const RANDOM_WALKS: usize = 64;
 
 /// The synchronous attractors of `model`; `Err` names what the model's rules get wrong.
 pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
@@ -50,11 +41,20 @@ fn settle(stage: Stage) -> Result<Part, String> {
         Stage::Done(part) => return Ok(part),
         Stage::Steady(s) => s,
     };
-    let diagram = succession::diagram(&s.graph)
-        .map_err(|_| "the synchronous search was stopped".to_owned())?;
+    let n = s.graph.num_vars();
+    let context = s.graph.symbolic_context();
     let mut search = Cycles {
-        bdd_vars: s.graph.symbolic_context().bdd_variable_set().num_vars(),
-        diagram: &diagram,
+        bdd_vars: context.bdd_variable_set().num_vars(),
+        var: (0..n)
+            .map(|i| context.get_state_variable(VariableId::from_index(i)))
+            .collect(),
+        update: (0..n)
+            .map(|i| {
+                s.graph
+                    .get_symbolic_fn_update(VariableId::from_index(i))
+                    .clone()
+            })
+            .collect(),
         in_attractor: FxHashSet::default(),
         cycles: Vec::new(),
     };
@@ -63,17 +63,7 @@ fn settle(stage: Stage) -> Result<Part, String> {
         let state: Vec<bool> = (0..state.len()).map(|i| state.get(i)).collect();
         search.record(vec![state])?;
     }
-    // The diagram's trap spaces, and those found around cycles on the way.
-    let mut queue = diagram.spaces.clone();
-    let mut seen: FxHashSet<Space> = queue.iter().map(|(space, _)| space.clone()).collect();
-    while let Some((space, children)) = queue.pop() {
-        for found in search.within(&space, children)? {
-            if seen.insert(found.clone()) {
-                let children = diagram.children(&found);
-                queue.push((found, children));
-            }
-        }
-    }
+    search.run()?;
     let attractors = search
         .cycles
         .iter()
@@ -120,16 +110,18 @@ impl Cnf {
 }
 
 /// The search of one input combination: the cycles found so far.
-struct Cycles<'a> {
-    diagram: &'a Diagram<'a>,
+struct Cycles {
     /// How many variables the BDDs have (the nodes', at least).
     bdd_vars: u16,
-    /// Every state of every cycle found, so that none is found twice (trap spaces overlap).
+    /// Each node's BDD variable and update function.
+    var: Vec<BddVariable>,
+    update: Vec<Bdd>,
+    /// Every state of every cycle found: a walk that reaches one stops, and no path may end on one.
     in_attractor: FxHashSet<Vec<bool>>,
     cycles: Vec<Vec<Vec<bool>>>,
 }
 
-impl Cycles<'_> {
+impl Cycles {
     fn record(&mut self, cycle: Vec<Vec<bool>>) -> Result<(), String> {
         if self.cycles.len() == MAX_ATTRACTORS {
             return Err(format!(
@@ -145,13 +137,9 @@ impl Cycles<'_> {
     fn step(&self, state: &[bool]) -> Vec<bool> {
         let mut valuation = BddValuation::all_false(self.bdd_vars);
         for (i, &v) in state.iter().enumerate() {
-            valuation.set_value(self.diagram.var(i), v);
+            valuation.set_value(self.var[i], v);
         }
-        self.diagram
-            .update()
-            .iter()
-            .map(|f| f.eval_in(&valuation))
-            .collect()
+        self.update.iter().map(|f| f.eval_in(&valuation)).collect()
     }
 
     /// Follows `F` from `state` until a state repeats (`Some`: a new cycle) or a cycle found
@@ -177,46 +165,15 @@ impl Cycles<'_> {
         }
     }
 
-    /// Finds every cycle in the trap space `space` that lies in none of `children`, and
-    /// returns the trap spaces found around them, which must be searched too.
-    fn within(&mut self, space: &Space, mut children: Vec<Space>) -> Result<Vec<Space>, String> {
-        let free: Vec<usize> = (0..space.len()).filter(|&i| space[i].is_none()).collect();
-        if free.is_empty() {
-            // A space of one state is a steady state, known already.
-            return Ok(Vec::new());
-        }
-        let mut found = Vec::new();
-        // Walks from random states find the attractors with large basins at little cost.
-        let mut rng = Pcg64Mcg::seed_from_u64(free.len() as u64);
-        for _ in 0..RANDOM_WALKS {
-            let mut state: Vec<bool> = space.iter().map(|v| v.unwrap_or(false)).collect();
-            for &i in &free {
-                state[i] = rng.next_u64() & 1 == 1;
-            }
-            if let Some(cycle) = self.walk(state)? {
-                found.extend(self.around(space, &mut children, &cycle));
-                self.record(cycle)?;
-            }
-        }
-        let functions: Vec<Bdd> = free
-            .iter()
-            .map(|&i| self.diagram.rule_in(i, space))
-            .collect();
+    /// Finds every cycle not found yet.
+    fn run(&mut self) -> Result<(), String> {
         let mut steps = 1;
         'unrollings: loop {
             let mut cnf = Cnf::new();
-            let path = self.unroll(&mut cnf, &free, &functions, steps);
+            let path = self.unroll(&mut cnf, steps);
             let end = &path[steps];
-            for child in &children {
-                leave(&mut cnf, end, &free, child);
-            }
-            let here: Vec<&Vec<bool>> = self
-                .in_attractor
-                .iter()
-                .filter(|s| space.iter().zip(s.iter()).all(|(f, v)| f.is_none_or(|f| f == *v)))
-                .collect();
-            for state in here {
-                exclude(&mut cnf, end, &free, state);
+            for state in &self.in_attractor {
+                exclude(&mut cnf, end, state);
             }
             loop {
                 match cnf.solver.solve() {
@@ -224,20 +181,13 @@ impl Cycles<'_> {
                     Some(false) => break 'unrollings,
                     None => return Err("the SAT solver stopped without an answer".into()),
                 }
-                let mut state: Vec<bool> = space.iter().map(|v| v.unwrap_or(false)).collect();
-                for (&i, &l) in free.iter().zip(end) {
-                    state[i] = cnf.value(l);
-                }
+                let state: Vec<bool> = end.iter().map(|&l| cnf.value(l)).collect();
                 let Some(cycle) = self.walk(state)? else {
                     // The path's end was a transient state: look further back.
                     break;
                 };
                 for state in &cycle {
-                    exclude(&mut cnf, end, &free, state);
-                }
-                if let Some(trap) = self.around(space, &mut children, &cycle) {
-                    leave(&mut cnf, end, &free, &trap);
-                    found.push(trap);
+                    exclude(&mut cnf, end, state);
                 }
                 self.record(cycle)?;
             }
@@ -249,48 +199,21 @@ impl Cycles<'_> {
                 ));
             }
         }
-        Ok(found)
+        Ok(())
     }
 
-    /// The trap space around a new `cycle` of `space`, when it is smaller than `space` and the
-    /// cycle lies in no child: it joins `children`, so that paths that enter it are no longer
-    /// looked at here (the long transients of a space are mostly spent near its attractors).
-    fn around(
-        &self,
-        space: &Space,
-        children: &mut Vec<Space>,
-        cycle: &[Vec<bool>],
-    ) -> Option<Space> {
-        let in_child = children
-            .iter()
-            .any(|c| c.iter().zip(&cycle[0]).all(|(f, v)| f.is_none_or(|f| f == *v)));
-        if in_child {
-            return None;
-        }
-        let trap = self.diagram.trap_around(space, cycle)?;
-        children.push(trap.clone());
-        Some(trap)
-    }
-
-    /// A SAT encoding of `steps` steps of `F` on the `free` nodes (whose rules within the
-    /// space are `functions`): the literals of each state along the path.
-    fn unroll(
-        &self,
-        cnf: &mut Cnf,
-        free: &[usize],
-        functions: &[Bdd],
-        steps: usize,
-    ) -> Vec<Vec<Lit>> {
+    /// A SAT encoding of `steps` steps of `F`: the literals of each state along the path.
+    fn unroll(&self, cnf: &mut Cnf, steps: usize) -> Vec<Vec<Lit>> {
         let mut path: Vec<Vec<Lit>> = Vec::with_capacity(steps + 1);
-        path.push(free.iter().map(|_| cnf.fresh()).collect());
+        path.push(self.var.iter().map(|_| cnf.fresh()).collect());
         // Each state's literals by BDD variable, as the rules read them (0: not read).
         let mut by_var: Vec<Lit> = vec![0; usize::from(self.bdd_vars)];
         for t in 0..steps {
-            for (&i, &l) in free.iter().zip(&path[t]) {
-                by_var[self.diagram.var(i).to_index()] = l;
+            for (v, &l) in self.var.iter().zip(&path[t]) {
+                by_var[v.to_index()] = l;
             }
-            let next: Vec<Lit> = free.iter().map(|_| cnf.fresh()).collect();
-            for (f, &out) in functions.iter().zip(&next) {
+            let next: Vec<Lit> = self.var.iter().map(|_| cnf.fresh()).collect();
+            for (f, &out) in self.update.iter().zip(&next) {
                 encode(cnf, f, &by_var, out);
             }
             path.push(next);
@@ -299,22 +222,12 @@ impl Cycles<'_> {
     }
 }
 
-/// The clause "the state at `lits` (of the `free` nodes) is not in `trap`".
-fn leave(cnf: &mut Cnf, lits: &[Lit], free: &[usize], trap: &Space) {
-    let clause: Vec<Lit> = free
+/// The clause "the state at `lits` is not `state`".
+fn exclude(cnf: &mut Cnf, lits: &[Lit], state: &[bool]) {
+    let clause: Vec<Lit> = lits
         .iter()
-        .zip(lits)
-        .filter_map(|(&i, &l)| trap[i].map(|v| if v { -l } else { l }))
-        .collect();
-    cnf.clause(clause);
-}
-
-/// The clause "the free nodes at `lits` are not as in `state`".
-fn exclude(cnf: &mut Cnf, lits: &[Lit], free: &[usize], state: &[bool]) {
-    let clause: Vec<Lit> = free
-        .iter()
-        .zip(lits)
-        .map(|(&i, &l)| if state[i] { -l } else { l })
+        .zip(state)
+        .map(|(&l, &v)| if v { -l } else { l })
         .collect();
     cnf.clause(clause);
 }
@@ -386,6 +299,7 @@ fn add(cnf: &mut Cnf, branches: &[Branch]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn model(rules: &[(&str, &str)]) -> LogicalModel {
         let text: String = rules.iter().map(|(n, r)| format!("{n}, {r}\n")).collect();
@@ -437,5 +351,67 @@ mod tests {
         assert_eq!(off.len(), 1);
         assert_eq!(off[0].kind, "cyclic");
         assert_eq!(off[0].states, "4");
+    }
+
+    /// Every cycle of the synchronous state map of random networks, found by stepping from
+    /// every state, is found once, and nothing else is.
+    #[test]
+    fn the_same_cycles_as_stepping_from_every_state_on_random_networks() {
+        use rand_pcg::rand_core::SeedableRng;
+        let mut rng = Pcg64Mcg::seed_from_u64(11);
+        let mut cyclic = 0;
+        for case in 0..400 {
+            let n = 3 + case % 8;
+            let text = super::super::random_bnet(&mut rng, n);
+            let m =
+                crate::import::bnet::read(&text, std::path::Path::new("t.bnet")).expect("model");
+            let step = |s: &[bool]| -> Vec<bool> {
+                m.nodes
+                    .iter()
+                    .map(|x| x.rule.holds(&|j: usize| s[j]))
+                    .collect()
+            };
+            // Every cycle, as its sorted states, found by stepping from every state.
+            let mut cycles: Vec<Vec<Vec<bool>>> = Vec::new();
+            for bits in 0..1u32 << n {
+                let mut state: Vec<bool> = (0..n).map(|i| bits & (1 << i) != 0).collect();
+                let mut seen = std::collections::HashSet::new();
+                while seen.insert(state.clone()) {
+                    state = step(&state);
+                }
+                let mut cycle = vec![state.clone()];
+                let mut s = step(&state);
+                while s != state {
+                    cycle.push(s.clone());
+                    s = step(&s);
+                }
+                cycle.sort();
+                if !cycles.contains(&cycle) {
+                    cycles.push(cycle);
+                }
+            }
+            let describe = |cycle: &Vec<Vec<bool>>| -> (BTreeMap<String, u8>, usize) {
+                let fixed = m
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| cycle.iter().all(|c| c[*i] == cycle[0][*i]))
+                    .map(|(i, x)| (x.name.clone(), u8::from(cycle[0][i])))
+                    .collect();
+                (fixed, cycle.len())
+            };
+            let mut expected: Vec<_> = cycles.iter().map(describe).collect();
+            cyclic += cycles.iter().filter(|c| c.len() > 1).count();
+            let mut ours: Vec<_> = attractors(&m)
+                .expect("attractors")
+                .attractors
+                .into_iter()
+                .map(|a| (a.fixed, a.states.parse::<usize>().expect("a count")))
+                .collect();
+            expected.sort();
+            ours.sort();
+            assert_eq!(ours, expected, "case {case}:\n{text}");
+        }
+        assert!(cyclic > 100, "{cyclic} cycles");
     }
 }
