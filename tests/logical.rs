@@ -700,6 +700,7 @@ async fn logical_questions_over_http() {
 
 /// Synchronous attractors: the fixed points are the asynchronous ones (the published counts);
 /// every cycle that explicit synchronous stepping reaches from random states is one of them.
+/// Fumia 2013 (98 nodes) and Sizek 2024 (133) are the large cases.
 #[test]
 fn synchronous_attractors_hold_every_cycle_that_stepping_reaches() {
     use twinpath::sim::logical::Semantics;
@@ -707,6 +708,8 @@ fn synchronous_attractors_hold_every_cycle_that_stepping_reaches() {
         ("logical/cohen2015_invasion/bbm_model.bnet", 9),
         ("logical/mombach2014_senescence_g1s/bbm_model.bnet", 9),
         ("logical/calzone2010_cellfate/calzone_cellfate.bnet", 27),
+        ("logical/fumia2013/Fumia2013.bnd", 81),
+        ("logical/sizek2024_midas_senescence/bbm_model.bnet", 78),
     ] {
         let Some(path) = shared(path) else { return };
         let engine = engine();
