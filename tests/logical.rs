@@ -718,7 +718,26 @@ fn synchronous_attractors_hold_every_cycle_that_stepping_reaches() {
             .logical_attractors_under(&source, &[], Semantics::Synchronous, None)
             .expect("synchronous attractors");
         assert_eq!(sync.semantics, "synchronous");
+        assert!(sync.complete);
         assert_eq!(sync.fixed_points(), fixed_points, "{}", path.display());
+        // Stopped by a time budget, the search says so and lists only true attractors.
+        let stopped = engine
+            .logical_attractors_under(
+                &source,
+                &[],
+                Semantics::Synchronous,
+                Some(std::time::Duration::from_millis(1)),
+            )
+            .expect("a partial answer");
+        assert_eq!(stopped.complete, stopped.unsettled.is_empty());
+        assert!(stopped
+            .attractors
+            .iter()
+            .all(|a| sync.attractors.contains(a)));
+        if fixed_points == 78 {
+            // Sizek 2024's steady states alone take seconds: a millisecond cannot be enough.
+            assert!(!stopped.complete);
+        }
         let model = engine.logical_model(&source).expect("model").model;
         let step = |s: &[bool]| -> Vec<bool> {
             model

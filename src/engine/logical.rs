@@ -150,8 +150,8 @@ impl Engine {
     }
 
     /// The attractors under `semantics`: asynchronous (one node at a time) or synchronous
-    /// (all at once), with `fixed` nodes held; an asynchronous search stops after `budget`
-    /// and says what it left unsettled.
+    /// (all at once), with `fixed` nodes held; a search stops after `budget` and says what it
+    /// left unsettled.
     pub fn logical_attractors_under(
         &self,
         source: &ModelSource,
@@ -163,7 +163,7 @@ impl Engine {
         let model = model.with_fixed(fixed).map_err(|e| bad(source, e))?;
         match semantics {
             logical::Semantics::Asynchronous => logical::attractors_within(&model, budget),
-            logical::Semantics::Synchronous => logical::sync::attractors(&model),
+            logical::Semantics::Synchronous => logical::sync::attractors_within(&model, budget),
         }
         .map_err(|e| bad(source, e))
     }

@@ -39,7 +39,8 @@ pub struct Attractor {
 }
 
 /// Every attractor of a model, or, when a time budget stopped the search, every attractor of
-/// the combinations it finished and the steady states of those it did not.
+/// the combinations it finished and the steady states of those it did not (with, for the
+/// synchronous search, the cycles it had found).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Attractors {
     pub attractors: Vec<Attractor>,
@@ -448,8 +449,7 @@ fn steady_states(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Stage, 
     // drop such edges rather than refuse the network.
     let network = BooleanNetwork::try_from_bnet(&bnet)?.infer_valid_graph()?;
     let graph = SymbolicAsyncGraph::new(&network)?;
-    let Ok(steady) = FixedPoints::_symbolic(&graph, graph.unit_colored_vertices(), LOG_NOTHING)
-    else {
+    let Ok(steady) = steady_states_in(&graph) else {
         return Ok(Stage::Done(Part {
             attractors: Vec::new(),
             unsettled: Some(Unsettled {
@@ -465,6 +465,21 @@ fn steady_states(model: &LogicalModel, held: &[(usize, bool)]) -> Result<Stage, 
         inputs,
         steady,
     })))
+}
+
+/// Every steady state of `graph`: the states in which no node can change, one conjunction
+/// over the nodes. What the library's `FixedPoints::_symbolic` does, but cancellable all the
+/// way through (the library's own version calls a merge that panics when cancelled).
+fn steady_states_in(graph: &SymbolicAsyncGraph) -> Cancellable<GraphColoredVertices> {
+    let mut stable = Vec::new();
+    for var in graph.variables() {
+        cancel_this::is_cancelled!()?;
+        let unit = graph.unit_colored_vertices();
+        stable.push(unit.minus(&graph.var_can_post(var, unit)).into_bdd());
+    }
+    let context = graph.symbolic_context().bdd_variable_set();
+    let steady = FixedPoints::_symbolic_merge(context, stable, Default::default(), LOG_NOTHING)?;
+    Ok(graph.unit_colored_vertices().copy(steady))
 }
 
 /// A combination after its first stage.

@@ -13,7 +13,7 @@
 //! BoolNet's `sat.exhaustive` uses. It computes no image of the whole state space, whose BDDs
 //! grow out of reach past about 60 free nodes (Sizek 2024 leaves 129).
 
-use super::{describe, per_input_combination, steady_states, Attractors, Part, Stage};
+use super::{describe, per_input_combination, steady_states, Attractors, Part, Stage, Unsettled};
 use crate::model::logical::LogicalModel;
 use biodivine_lib_bdd::{Bdd, BddValuation, BddVariable};
 use biodivine_lib_param_bn::biodivine_std::bitvector::{ArrayBitVector, BitVector};
@@ -32,7 +32,16 @@ const MAX_PATH: usize = 1 << 14;
 
 /// The synchronous attractors of `model`; `Err` names what the model's rules get wrong.
 pub fn attractors(model: &LogicalModel) -> Result<Attractors, String> {
-    per_input_combination(model, steady_states, settle, "synchronous", None)
+    attractors_within(model, None)
+}
+
+/// The synchronous attractors of `model`, searched for at most `budget`: an input combination
+/// the budget stops is listed as unsettled, with its steady states and the cycles found so far.
+pub fn attractors_within(
+    model: &LogicalModel,
+    budget: Option<std::time::Duration>,
+) -> Result<Attractors, String> {
+    per_input_combination(model, steady_states, settle, "synchronous", budget)
 }
 
 /// The cycles of one input combination, after percolation and its steady states.
@@ -63,7 +72,7 @@ fn settle(stage: Stage) -> Result<Part, String> {
         let state: Vec<bool> = (0..state.len()).map(|i| state.get(i)).collect();
         search.record(vec![state])?;
     }
-    search.run()?;
+    let complete = search.run()?;
     let attractors = search
         .cycles
         .iter()
@@ -75,22 +84,40 @@ fn settle(stage: Stage) -> Result<Part, String> {
             describe(&s.network, &s.graph, &s.settled, &set)
         })
         .collect();
-    Ok(Part::complete(attractors))
+    Ok(Part {
+        attractors,
+        unsettled: (!complete).then(|| Unsettled {
+            inputs: s.inputs.clone(),
+            steady_states_complete: true,
+        }),
+    })
 }
 
 /// A literal of the SAT encoding: a variable's number, negative when negated (DIMACS).
 type Lit = i32;
 
+/// Stops the SAT solver when the search's time budget (this thread's cancellation trigger)
+/// is spent.
+struct Budget;
+
+impl cadical::Callbacks for Budget {
+    fn terminate(&mut self) -> bool {
+        cancel_this::check_local_cancellation().is_err()
+    }
+}
+
 /// The SAT solver, and the variables handed out so far.
 struct Cnf {
-    solver: cadical::Solver,
+    solver: cadical::Solver<Budget>,
     variables: Lit,
 }
 
 impl Cnf {
     fn new() -> Cnf {
+        let mut solver = cadical::Solver::new();
+        solver.set_callbacks(Some(Budget));
         Cnf {
-            solver: cadical::Solver::new(),
+            solver,
             variables: 0,
         }
     }
@@ -165,8 +192,8 @@ impl Cycles {
         }
     }
 
-    /// Finds every cycle not found yet.
-    fn run(&mut self) -> Result<(), String> {
+    /// Finds every cycle not found yet; `false` when the time budget stopped it first.
+    fn run(&mut self) -> Result<bool, String> {
         let mut steps = 1;
         'unrollings: loop {
             let mut cnf = Cnf::new();
@@ -176,10 +203,14 @@ impl Cycles {
                 exclude(&mut cnf, end, state);
             }
             loop {
+                if cancel_this::check_local_cancellation().is_err() {
+                    return Ok(false);
+                }
                 match cnf.solver.solve() {
                     Some(true) => {}
                     Some(false) => break 'unrollings,
-                    None => return Err("the SAT solver stopped without an answer".into()),
+                    // The solver stops without an answer only when told to.
+                    None => return Ok(false),
                 }
                 let state: Vec<bool> = end.iter().map(|&l| cnf.value(l)).collect();
                 let Some(cycle) = self.walk(state)? else {
@@ -199,7 +230,7 @@ impl Cycles {
                 ));
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// A SAT encoding of `steps` steps of `F`: the literals of each state along the path.
@@ -358,7 +389,7 @@ mod tests {
     #[test]
     fn the_same_cycles_as_stepping_from_every_state_on_random_networks() {
         use rand_pcg::rand_core::SeedableRng;
-        let mut rng = Pcg64Mcg::seed_from_u64(11);
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
         let mut cyclic = 0;
         for case in 0..400 {
             let n = 3 + case % 8;
