@@ -11,7 +11,7 @@
 //! path exists the search is complete: the states of a missing cycle would end paths of every
 //! length. This is the method of Dubrova and Teslenko (2011, doi:10.1109/TCBB.2010.20), which
 //! BoolNet's `sat.exhaustive` uses. It computes no image of the whole state space, whose BDDs
-//! grow out of reach past about 60 free nodes (Sizek 2024 leaves 129).
+//! grow out of reach past about 60 free nodes (Sizek 2024 has 133 nodes).
 
 use super::{describe, per_input_combination, steady_states, Attractors, Part, Stage, Unsettled};
 use crate::model::logical::LogicalModel;
